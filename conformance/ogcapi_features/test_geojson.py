@@ -1,0 +1,52 @@
+"""Clause 8.3 Requirements class GeoJSON."""
+
+from oupcheck.verdicts import expect
+
+from .api import GEOJSON, JSON, media, requirement
+from .checks import feature_collection_problem, feature_problem
+
+
+@requirement("/req/geojson/definition")
+def test_geojson_media_types(oaf):
+    c = oaf.sample_collections()[0]
+    ex = oaf.items(c["id"], accept=GEOJSON, limit=2)
+    expect(ex.status == 200 and media(ex.content_type) == GEOJSON,
+           "items are not served as application/geo+json when asked for", expected=f"200 {GEOJSON}",
+           actual=f"{ex.status} {ex.content_type}", evidence=ex)
+    doc = oaf.json(ex)
+    feats = doc.get("features") or []
+    if feats and "id" in feats[0]:
+        one = oaf.get(f"collections/{c['id']}/items/{feats[0]['id']}", accept=GEOJSON)
+        expect(one.status == 200 and media(one.content_type) == GEOJSON,
+               "a feature is not served as application/geo+json when asked for",
+               expected=f"200 {GEOJSON}", actual=f"{one.status} {one.content_type}", evidence=one)
+    for path in ("", "conformance", "collections", f"collections/{c['id']}"):
+        other = oaf.get(path, accept=JSON)
+        expect(other.status == 200 and media(other.content_type) == JSON,
+               f"/{path} is not served as application/json when asked for",
+               expected=f"200 {JSON}", actual=f"{other.status} {other.content_type}", evidence=other)
+
+
+@requirement("/req/geojson/content")
+def test_geojson_content(oaf):
+    for c in oaf.sample_collections():
+        ex = oaf.items(c["id"], accept=GEOJSON, limit=oaf.p("page_limit", 10))
+        doc = oaf.ok_json(ex, f"items of {c['id']}")
+        problem = feature_collection_problem(doc)
+        expect(problem is None, f"items of {c['id']} are not a GeoJSON FeatureCollection: {problem}",
+               expected="RFC 7946 FeatureCollection", actual=problem, evidence=ex)
+        expect(isinstance(doc.get("links"), list), "links are not in a 'links' member",
+               expected="links: [...]", actual=type(doc.get("links")).__name__, evidence=ex)
+        feats = doc.get("features") or []
+        if not feats or "id" not in feats[0]:
+            continue
+        fid = str(feats[0]["id"])
+        one = oaf.get(f"collections/{c['id']}/items/{fid}", accept=GEOJSON)
+        fdoc = oaf.ok_json(one, f"feature {fid}")
+        problem = feature_problem(fdoc)
+        expect(problem is None, f"feature {fid} is not a GeoJSON Feature: {problem}",
+               expected="RFC 7946 Feature", actual=problem, evidence=one)
+        expect(str(fdoc.get("id")) == fid, "the feature's id differs from the featureId in the path",
+               expected=fid, actual=fdoc.get("id"), evidence=one)
+        expect(isinstance(fdoc.get("links"), list), "feature links are not in a 'links' member",
+               expected="links: [...]", actual=type(fdoc.get("links")).__name__, evidence=one)

@@ -1,0 +1,110 @@
+"""Clause 7.15 Features (/collections/{collectionId}/items): response, links, counts, CRS84."""
+
+import time
+from datetime import datetime, timezone
+
+from oupcheck.verdicts import NotApplicable, expect
+
+from .api import GEOJSON, HTML, CONF, requirement
+from .checks import (alternate_covers, links_have_rel_and_type, parse_rfc3339, positions,
+                     require_rel)
+
+
+@requirement("/req/core/fc-op")
+def test_items_supports_get(oaf):
+    for c in oaf.sample_collections():
+        ex = oaf.items(c["id"])
+        expect(ex.status is not None and ex.status < 400,
+               f"GET /collections/{c['id']}/items is not supported", expected="a successful answer",
+               actual=ex.status, evidence=ex)
+
+
+@requirement("/req/core/fc-links")
+def test_items_self_and_alternate(oaf, oup_run):
+    supported = {GEOJSON} | ({HTML} if oup_run.claimed(CONF + "html") else set())
+    for c in oaf.sample_collections():
+        ex, doc = oaf.items_doc(c["id"], limit=2)
+        require_rel(doc, "self", ex, f"items of {c['id']}")
+        alternate_covers(doc, ex, supported, f"items of {c['id']}")
+
+
+@requirement("/req/core/fc-rel-type")
+def test_items_links_have_rel_and_type(oaf):
+    for c in oaf.sample_collections():
+        ex, doc = oaf.items_doc(c["id"], limit=2)
+        links_have_rel_and_type(doc.get("links", []), ex, f"items of {c['id']}")
+
+
+@requirement("/req/core/fc-timeStamp")
+def test_timestamp_is_generation_time(oaf):
+    tol = oaf.p("timestamp_tolerance_s", 300)
+    seen = 0
+    for c in oaf.sample_collections():
+        before = time.time()
+        ex, doc = oaf.items_doc(c["id"], limit=1)
+        after = time.time()
+        if "timeStamp" not in doc:
+            continue
+        seen += 1
+        ts = parse_rfc3339(doc["timeStamp"])
+        expect(ts is not None, "timeStamp is not an RFC 3339 date-time", expected="date-time",
+               actual=doc["timeStamp"], evidence=ex)
+        expect(before - tol <= ts.timestamp() <= after + tol,
+               "timeStamp is not the time the response was generated",
+               expected=f"{datetime.fromtimestamp(before, timezone.utc).isoformat(timespec='seconds')} ± {tol} s",
+               actual=doc["timeStamp"], evidence=ex)
+    if not seen:
+        raise NotApplicable("responses do not include timeStamp (it is optional)")
+
+
+@requirement("/req/core/fc-numberMatched")
+def test_number_matched_is_total(oaf):
+    seen = 0
+    for c in oaf.sample_collections():
+        for params in ({}, {"bbox": None}):
+            if "bbox" in params:
+                ext = ((c.get("extent") or {}).get("spatial") or {}).get("bbox") or []
+                if not ext or len(ext[0]) != 4:
+                    continue
+                b = ext[0]
+                params = {"bbox": ",".join(str(v) for v in (b[0], b[1], (b[0] + b[2]) / 2,
+                                                             (b[1] + b[3]) / 2))}
+            feats, complete, exs = oaf.all_features(c["id"], **params)
+            first = oaf.json(exs[0])
+            if "numberMatched" not in first:
+                continue
+            seen += 1
+            if not complete:
+                continue  # bounded scan did not reach the end; judged on smaller selections
+            expect(first["numberMatched"] == len(feats),
+                   f"numberMatched of {c['id']} {params or ''} is not the number of matching features",
+                   expected=len(feats), actual=first["numberMatched"], evidence=exs)
+    if not seen:
+        raise NotApplicable("responses do not include numberMatched (it is optional)")
+
+
+@requirement("/req/core/fc-numberReturned")
+def test_number_returned_is_page_size(oaf):
+    seen = 0
+    for c in oaf.sample_collections():
+        for ex, doc in oaf.scan(c["id"]):
+            if "numberReturned" in doc:
+                seen += 1
+                expect(doc["numberReturned"] == len(doc.get("features") or []),
+                       f"numberReturned of {c['id']} differs from the features in the response",
+                       expected=len(doc.get("features") or []), actual=doc["numberReturned"],
+                       evidence=ex)
+    if not seen:
+        raise NotApplicable("responses do not include numberReturned (it is optional)")
+
+
+@requirement("/req/core/crs84")
+def test_coordinates_in_crs84(oaf):
+    for c in oaf.sample_collections():
+        ex, doc = oaf.items_doc(c["id"], limit=oaf.p("page_limit", 10))
+        for f in doc.get("features") or []:
+            for p in positions((f or {}).get("geometry")):
+                ok = len(p) >= 2 and -180 <= p[0] <= 180 and -90 <= p[1] <= 90
+                expect(ok, f"feature {f.get('id')} of {c['id']} has a position outside "
+                       "WGS 84 longitude/latitude", expected="lon in [-180,180], lat in [-90,90]",
+                       actual=p, evidence=ex)

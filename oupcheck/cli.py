@@ -1,0 +1,294 @@
+"""The ``oupcheck`` command.
+
+  oupcheck run --profile ID --target URL|FILE --out DIR   certify a target
+  oupcheck demo                                            certify the bundled pygeoapi
+  oupcheck discover URL [--out FILE]                       write a target file
+  oupcheck profiles | validate FILE... | lint | schema | render DIR
+
+Exit codes: 0 conformant, 1 not conformant, 2 usage/configuration error,
+3 undecided (target unreachable, ERROR rows, nothing decided).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import __version__
+from .errors import UsageError
+from .report import EXIT_UNDECIDED, EXIT_USAGE
+
+SCHEMAS = ("profile", "target", "report")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
+        self.exit(EXIT_USAGE, f"oupcheck: error: {message} (see oupcheck {self.prog.split()[-1]} "
+                              "--help)\n" if " " in self.prog else f"oupcheck: error: {message}\n")
+
+
+def _parser() -> Parser:
+    p = Parser(prog="oupcheck", description="Conformance suite for open urban platforms")
+    p.add_argument("--version", action="version", version=f"oupcheck {__version__}")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
+
+    r = sub.add_parser("run", help="certify a target against a profile")
+    r.add_argument("--profile", required=True, help="profile ID (see 'oupcheck profiles') or file")
+    r.add_argument("--target", required=True, help="base URL or target YAML file")
+    r.add_argument("--out", required=True, help="directory for report.json, report.html, ...")
+    r.add_argument("--only", action="append", default=[], metavar="REQ_ID",
+                   help="check only this requirement (repeatable)")
+    r.add_argument("--data-dir", action="append", default=[],
+                   help="local copy of published schemas (else OUPCHECK_DATA_DIR, cache, URL)")
+    r.add_argument("--profile-path", action="append", default=[],
+                   help="extra directory with profile YAML files")
+    r.add_argument("--quiet", action="store_true", help="no per-check progress lines")
+
+    d = sub.add_parser("demo", help="start the bundled pygeoapi on 127.0.0.1 and certify it")
+    d.add_argument("--out", default="oupcheck-demo", help="working and report directory")
+    d.add_argument("--port", type=int, default=0)
+    d.add_argument("--data-dir", action="append", default=[])
+
+    disc = sub.add_parser("discover", help="probe well-known entry points, write a target file")
+    disc.add_argument("url")
+    disc.add_argument("--out", default="target.yaml")
+
+    sub.add_parser("profiles", help="list the bundled profiles")
+    v = sub.add_parser("validate", help="validate profile or target files")
+    v.add_argument("files", nargs="+")
+    sub.add_parser("lint", help="check that checks and profiles agree (IDs, coverage)")
+    s = sub.add_parser("schema", help="print or write the JSON Schemas")
+    s.add_argument("--write", metavar="DIR", help="write profile/target/report schemas to DIR")
+    s.add_argument("which", nargs="?", choices=SCHEMAS)
+    rd = sub.add_parser("render", help="re-render report.html and junit.xml from DIR/report.json")
+    rd.add_argument("dir")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(COMMANDS[args.cmd](args) or 0)
+    except UsageError as exc:
+        print(f"oupcheck: error: {exc.one_line()}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("oupcheck: interrupted", file=sys.stderr)
+        return 130
+
+
+# -- run ---------------------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return run(profile=args.profile, target=args.target, out=Path(args.out), only=args.only,
+               data_dirs=args.data_dir, profile_paths=args.profile_path, quiet=args.quiet)
+
+
+def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
+        data_dirs: list[str] | None = None, profile_paths: list[str] | None = None,
+        quiet: bool = False) -> int:
+    import pytest
+
+    from .profile import load_profile
+    from .resources import root_dir
+    from .target import load_target
+
+    # validate every input before anything is sent or written
+    prof = load_profile(profile, [Path(p) for p in profile_paths or []])
+    load_target(target, prof.interface)
+    if out.exists() and not out.is_dir():
+        raise UsageError("exists and is not a directory", source=str(out), field="--out")
+    checks = root_dir("conformance")
+    pargs = [str(checks), "-c", str(checks / "pytest.ini"), "--rootdir", str(checks),
+             "-p", "no:cacheprovider", "-p", "no:terminal",
+             "--oup-profile", profile, "--oup-target", target, "--oup-out", str(out)]
+    for rid in only or []:
+        pargs += ["--oup-only", rid]
+    for d in data_dirs or []:
+        pargs += ["--oup-data-dir", d]
+    for d in profile_paths or []:
+        pargs += ["--oup-profile-path", d]
+    progress = Progress(quiet)
+    code = pytest.main(pargs, plugins=[progress])
+    report_file = out / "report.json"
+    if progress.report is None:
+        msg = progress.usage_error or f"the suite stopped before writing a report (pytest exit {code})"
+        print(f"oupcheck: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE if progress.usage_error else EXIT_UNDECIDED
+    s = progress.report["summary"]
+    print(f"{s['outcome']}: {s['reason']}. Report: {out / 'report.html'} "
+          f"({report_file}, evidence.jsonl, junit.xml)")
+    return int(s["exit_code"])
+
+
+class Progress:
+    """Prints one line per check as it finishes; keeps the report for the caller."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.report: dict[str, Any] | None = None
+        self.usage_error: str | None = None
+        self.count = 0
+        self.total = 0
+
+    def pytest_collection_finish(self, session: Any) -> None:
+        self.total = len(session.items)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        from .plugin import get_run
+        run = get_run(self.config)
+        if self.quiet or run is None or not run.results or run.results[-1]["test"] != nodeid:
+            return
+        res = run.results[-1]
+        self.count += 1
+        print(f"[{self.count:3d}/{self.total}] {res['verdict']:<14} {nodeid.split('::')[-1]:<44}"
+              f" {res['message'][:90]}", file=sys.stderr, flush=True)
+
+    def pytest_configure(self, config: Any) -> None:
+        self.config = config
+
+    def pytest_sessionfinish(self, session: Any) -> None:
+        from .plugin import get_run
+        run = get_run(session.config)
+        if run is not None:
+            self.report = run.report
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .platforms import pygeoapi
+    from .target import Interface, TargetFile, dump_target
+
+    out = Path(args.out).resolve()
+    work = out / "platform"
+    print(f"oupcheck demo: starting pygeoapi with the bundled Dutch city datasets in {work}",
+          file=sys.stderr)
+    try:
+        proc, url = pygeoapi.server(work, args.port or None)
+        proc.start()
+    except (RuntimeError, OSError) as exc:
+        print(f"oupcheck: error: cannot start pygeoapi: {exc}", file=sys.stderr)
+        return EXIT_UNDECIDED
+    try:
+        spec = TargetFile(name="bundled pygeoapi (demo)", interfaces=[
+            Interface(kind="ogc-api-features", url=url)])
+        target_file = out / "target.yaml"
+        target_file.write_text(dump_target(spec), encoding="utf-8")
+        print(f"oupcheck demo: pygeoapi is up at {url}; certifying against ogc-api-features-1",
+              file=sys.stderr)
+        return run(profile="ogc-api-features-1", target=str(target_file), out=out / "report",
+                   data_dirs=args.data_dir)
+    finally:
+        proc.stop()
+
+
+# -- discover ----------------------------------------------------------------------------------
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from .discover import discover
+    from .target import dump_target
+
+    spec, notes = discover(args.url)
+    for n in notes:
+        print(f"  {n}", file=sys.stderr)
+    if spec is None:
+        print(f"oupcheck: no standard interface found at {args.url}", file=sys.stderr)
+        return EXIT_UNDECIDED
+    out = Path(args.out)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(dump_target(spec), encoding="utf-8")
+    os.replace(tmp, out)
+    print(f"wrote {out}: {', '.join(i.kind for i in spec.interfaces)}")
+    return 0
+
+
+# -- small commands ----------------------------------------------------------------------------
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from .profile import all_profiles
+    for p in all_profiles():
+        testable = sum(1 for r in p.requirements.values() if r.testable)
+        print(f"{p.id:<24} {p.version:<8} {len(p.requirements):>3} requirements "
+              f"({testable} testable)  {p.title}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from . import yamlsrc
+    from .profile import load_profile
+    from .target import load_target
+    for f in args.files:
+        data, _ = yamlsrc.load(Path(f))
+        if isinstance(data, dict) and "requirements" in data:
+            p = load_profile(f)
+            print(f"{f}: profile {p.id}@{p.version}, {len(p.requirements)} requirements")
+        else:
+            t = load_target(f)
+            print(f"{f}: target {t.spec.name}, {len(t.spec.interfaces)} interface(s)")
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from .lint import lint
+    problems = lint()
+    for p in problems:
+        print(p)
+    print(f"lint: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    from .profile import ProfileFile
+    from .report import json_schema
+    from .target import TargetFile
+
+    def wrap(model: Any, name: str) -> dict[str, Any]:
+        s = model.model_json_schema()
+        s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        s["$id"] = f"urn:oupcheck:schema:{name}:1.0"
+        return s
+    return {"profile": wrap(ProfileFile, "profile"), "target": wrap(TargetFile, "target"),
+            "report": json_schema()}
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    all_s = schemas()
+    if args.write:
+        d = Path(args.write)
+        d.mkdir(parents=True, exist_ok=True)
+        for name, s in all_s.items():
+            (d / f"{name}.schema.json").write_text(json.dumps(s, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {', '.join(f'{n}.schema.json' for n in all_s)} to {d}")
+        return 0
+    if not args.which:
+        raise UsageError("name a schema (profile, target, report) or use --write DIR")
+    print(json.dumps(all_s[args.which], indent=2))
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from reports import render_html, render_junit
+
+    from .report import load_evidence
+    d = Path(args.dir)
+    try:
+        report = json.loads((d / "report.json").read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read report.json: {exc}", source=str(d)) from None
+    (d / "report.html").write_text(render_html(report, load_evidence(d / "evidence.jsonl")),
+                                   encoding="utf-8")
+    (d / "junit.xml").write_text(render_junit(report), encoding="utf-8")
+    print(f"rendered {d / 'report.html'} and {d / 'junit.xml'}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
+            "validate": cmd_validate, "lint": cmd_lint, "schema": cmd_schema, "render": cmd_render}
+
+if __name__ == "__main__":
+    sys.exit(main())

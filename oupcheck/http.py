@@ -1,0 +1,225 @@
+"""The one HTTP client every probe uses: bounded, recorded, redacted.
+
+- connect and read timeouts, a total deadline per response and a body cap;
+- redirects followed only on the target's own origin, never off it;
+- every exchange recorded in the ``EvidenceStore`` with a curl line;
+- after repeated transport failures the client stops calling a dead target
+  (later probes fail fast with ``TransportError`` -> ERROR rows).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from . import __version__
+from .errors import TransportError
+from .evidence import EvidenceStore, Exchange, Redactor, curl_line
+from .target import Credential, Limits
+
+USER_AGENT = f"oupcheck/{__version__} (+conformance suite)"
+BREAKER_AFTER = 3  # consecutive transport failures before the target is declared dead
+
+
+class BodyUnusable(Exception):
+    """The body cannot be judged (too large, not JSON); the check is inconclusive or fails."""
+
+    def __init__(self, message: str, exchange: Exchange):
+        self.exchange = exchange
+        super().__init__(message)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    p = urlsplit(url)
+    port = p.port or {"http": 80, "https": 443}.get(p.scheme)
+    return p.scheme, (p.hostname or "").lower(), port
+
+
+class EvidenceClient:
+    def __init__(self, store: EvidenceStore, limits: Limits, *, base_url: str,
+                 credential: Credential | None = None, secrets: dict[str, str] | None = None):
+        self.store = store
+        self.limits = limits
+        self.base_url = base_url
+        self.origin = origin(base_url)
+        self.credential = credential
+        self.secrets = secrets or {}
+        self.redactor = Redactor(self.secrets)
+        self.session = requests.Session()
+        self.session.trust_env = False  # never route through a proxy from the environment
+        self.failures_in_row = 0
+        self.dead_reason: str | None = None
+
+    # -- auth -------------------------------------------------------------
+    def _apply_auth(self, headers: dict[str, str], params: dict[str, Any]) -> None:
+        c = self.credential
+        if c is None:
+            return
+        if c.scheme == "bearer":
+            headers["Authorization"] = f"Bearer {self.secrets[c.token_env]}"
+        elif c.scheme == "basic":
+            import base64
+            raw = f"{self.secrets[c.username_env]}:{self.secrets[c.password_env]}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
+        elif c.scheme == "header":
+            headers[c.name] = self.secrets[c.token_env]
+        elif c.scheme == "query":
+            params[c.name] = self.secrets[c.token_env]
+
+    # -- requests ---------------------------------------------------------
+    def url(self, path: str) -> str:
+        """Resolve a path against the interface base URL (which is treated as a folder)."""
+        base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
+        return urljoin(base, path.lstrip("/")) if not path.startswith("http") else path
+
+    def get(self, url: str, **kw: Any) -> Exchange:
+        return self.request("GET", url, **kw)
+
+    def request(self, method: str, url: str, *, params: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None, accept: str | None = None,
+                json_body: Any = None, data: str | bytes | None = None,
+                follow_redirects: bool = True, auth: bool = True, note: str | None = None,
+                max_redirects: int = 5) -> Exchange:
+        url = self.url(url)
+        hdrs = {"User-Agent": USER_AGENT}
+        if accept:
+            hdrs["Accept"] = accept
+        hdrs.update(headers or {})
+        qparams = dict(params or {})
+        if auth:
+            self._apply_auth(hdrs, qparams)
+        body: bytes | None = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif data is not None:
+            body = data.encode() if isinstance(data, str) else data
+        prepared = requests.Request(method, url, headers=hdrs, params=qparams or None,
+                                    data=body).prepare()
+        ex = self._send(prepared, note)
+        hops = 0
+        while (follow_redirects and ex.status in (301, 302, 303, 307, 308)
+               and ex.header("location") and hops < max_redirects):
+            nxt = urljoin(prepared.url, ex.header("location"))
+            if origin(nxt) != self.origin:
+                ex.note = ((ex.note + "; ") if ex.note else "") + \
+                    f"redirect to another origin not followed: {self.redactor.text(nxt)}"
+                self.store.by_id[ex.id].note = ex.note
+                break
+            hops += 1
+            prepared = requests.Request("GET" if ex.status == 303 else method, nxt, headers=hdrs,
+                                        data=None if ex.status == 303 else body).prepare()
+            ex = self._send(prepared, f"redirect {hops} from {ex.id}")
+        return ex
+
+    def _send(self, prepared: requests.PreparedRequest, note: str | None) -> Exchange:
+        eid, seq = self.store.next_id()
+        red = self.redactor
+        raw_headers = dict(prepared.headers)
+        body_text = None
+        if prepared.body is not None:
+            raw = prepared.body if isinstance(prepared.body, bytes) else str(prepared.body).encode()
+            body_text = raw[: self.limits.excerpt_bytes].decode("utf-8", "replace")
+        ex = Exchange(
+            id=eid, seq=seq, method=prepared.method or "GET", url=red.text(prepared.url or ""),
+            request_headers=red.headers(raw_headers),
+            request_body=red.text(body_text) if body_text is not None else None,
+            started=datetime.now(timezone.utc).isoformat(timespec="milliseconds"), note=note,
+            curl=curl_line(prepared.method or "GET", prepared.url or "",
+                           {}, body_text, red, raw_headers))
+        if self.dead_reason:
+            ex.error = f"not sent: target stopped answering earlier ({self.dead_reason})"
+            self.store.add(ex)
+            raise TransportError(ex.error, eid)
+        if seq > self.limits.max_requests:
+            ex.error = f"not sent: run exceeded max_requests={self.limits.max_requests}"
+            self.store.add(ex)
+            raise TransportError(ex.error, eid)
+        t0 = time.monotonic()
+        deadline = t0 + self.limits.connect_timeout + 2 * self.limits.read_timeout
+        resp = None
+        try:
+            resp = self.session.send(prepared, stream=True, allow_redirects=False,
+                                     timeout=(self.limits.connect_timeout, self.limits.read_timeout),
+                                     verify=True)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_content(65536):
+                if time.monotonic() > deadline:
+                    raise TransportError("response body not complete within the total deadline "
+                                         f"({deadline - t0:.0f} s)")
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.limits.max_body_bytes:
+                    ex.body_capped = True
+                    break
+            full = b"".join(chunks)[: self.limits.max_body_bytes]
+            ex.status = resp.status_code
+            ex.http_version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(
+                getattr(resp.raw, "version", 0), "HTTP/?")
+            ex.reason = resp.reason
+            ex.response_headers = red.headers(dict(resp.headers))
+            ex.body = full
+            ex.body_bytes = size
+            ex.body_excerpt = red.text(full[: self.limits.excerpt_bytes].decode("utf-8", "replace"))
+            ex.excerpt_truncated = len(full) > self.limits.excerpt_bytes
+            self.failures_in_row = 0
+        except (requests.RequestException, TransportError, OSError) as exc:
+            ex.error = _describe(exc, self.limits)
+            self.failures_in_row += 1
+            if self.failures_in_row >= BREAKER_AFTER:
+                self.dead_reason = ex.error
+        finally:
+            ex.elapsed_ms = round((time.monotonic() - t0) * 1000, 1)
+            if resp is not None:
+                resp.close()
+        self.store.add(ex)
+        if ex.error:
+            raise TransportError(ex.error, eid)
+        return ex
+
+    # -- body helpers -----------------------------------------------------
+    @staticmethod
+    def json(ex: Exchange) -> Any:
+        if not ex._json_done:
+            if ex.body_capped:
+                raise BodyUnusable(f"body larger than the cap ({ex.body_bytes} bytes read)", ex)
+            try:
+                ex._json = json.loads(ex.body.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise BodyUnusable(f"body is not JSON: {exc}", ex) from None
+            ex._json_done = True
+        return ex._json
+
+
+def _describe(exc: BaseException, limits: Limits) -> str:
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"connect timeout after {limits.connect_timeout:g} s"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"no answer within the read timeout of {limits.read_timeout:g} s"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS error: {_root(exc)}"
+    if isinstance(exc, requests.ConnectionError):
+        root = _root(exc)
+        if "timed out" in root.lower():
+            return f"no answer within the read timeout of {limits.read_timeout:g} s"
+        return f"connection failed: {root}"
+    if isinstance(exc, TransportError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _root(exc: BaseException) -> str:
+    seen = exc
+    while seen.__cause__ or seen.__context__:
+        seen = seen.__cause__ or seen.__context__
+    text = str(seen) or type(seen).__name__
+    # urllib3 messages carry object reprs; keep the human part
+    if "Errno" in text:
+        text = text[text.find("[Errno"):]
+    return text.strip().rstrip(")")[:200]

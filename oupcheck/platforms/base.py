@@ -1,0 +1,67 @@
+"""A server process started on loopback, stopped by PID (whole process group)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, argv: list[str], *, env: dict[str, str] | None = None, cwd: Path,
+                 log: Path, ready_url: str, ready_timeout: float = 60.0):
+        self.argv, self.env, self.cwd, self.log = argv, env, cwd, log
+        self.ready_url, self.ready_timeout = ready_url, ready_timeout
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "ServerProcess":
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        logf = self.log.open("ab")
+        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=logf,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        logf.close()
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                tail = self.log.read_text(errors="replace")[-800:]
+                raise RuntimeError(f"{self.argv[0]} exited with {self.proc.returncode}: {tail}")
+            try:
+                r = requests.get(self.ready_url, timeout=2)
+                if r.status_code < 500:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.argv[0]} not ready at {self.ready_url} "
+                           f"within {self.ready_timeout:g} s (log: {self.log})")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=5)
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

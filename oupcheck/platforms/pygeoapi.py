@@ -1,0 +1,73 @@
+"""The bundled real platform: pygeoapi (PyPI) serving the Dutch demo datasets.
+
+pygeoapi ships no example data, so oupcheck brings its own (fixtures/pygeoapi):
+three synthetic city collections, two served through pygeoapi's TinyDB
+provider (bbox + datetime filtering) and one through its GeoJSON provider.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+from ..resources import root_dir
+from .base import ServerProcess, free_port
+
+TINYDB_COLLECTIONS = ("utrecht-luchtkwaliteit", "amsterdam-parken")
+GEOJSON_COLLECTIONS = ("eindhoven-lantaarnpalen",)
+
+
+def pygeoapi_bin() -> str:
+    exe = Path(sys.executable).parent / "pygeoapi"
+    if exe.exists():
+        return str(exe)
+    found = shutil.which("pygeoapi")
+    if not found:
+        raise RuntimeError("pygeoapi is not installed (pip install 'pygeoapi==0.21.*')")
+    return found
+
+
+def prepare(workdir: Path, port: int) -> dict[str, str]:
+    """Write data, config and OpenAPI document into ``workdir``; return the server env."""
+    from tinydb import TinyDB  # a dependency of pygeoapi
+
+    src = root_dir("fixtures") / "pygeoapi"
+    data = workdir / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    for name in TINYDB_COLLECTIONS:
+        path = data / f"{name}.tinydb"
+        path.unlink(missing_ok=True)
+        features = json.loads((src / "data" / f"{name}.geojson").read_text("utf-8"))["features"]
+        db = TinyDB(path)
+        db.insert_multiple(features)
+        db.close()
+    for name in GEOJSON_COLLECTIONS:
+        shutil.copyfile(src / "data" / f"{name}.geojson", data / f"{name}.geojson")
+    config = string.Template((src / "config.template.yml").read_text("utf-8")).substitute(
+        PORT=port, DATA_DIR=str(data))
+    cfg = workdir / "pygeoapi-config.yml"
+    oas = workdir / "pygeoapi-openapi.yml"
+    cfg.write_text(config, encoding="utf-8")
+    env = dict(os.environ, PYGEOAPI_CONFIG=str(cfg), PYGEOAPI_OPENAPI=str(oas))
+    subprocess.run([pygeoapi_bin(), "openapi", "generate", str(cfg), "--output-file", str(oas)],
+                   env=env, cwd=workdir, check=True, capture_output=True, timeout=120)
+    return env
+
+
+def server(workdir: Path, port: int | None = None) -> tuple[ServerProcess, str]:
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = prepare(workdir, port)
+    url = f"http://127.0.0.1:{port}/"
+    # gunicorn, as pygeoapi is deployed in production ('pygeoapi serve' is Flask's debug server)
+    proc = ServerProcess([sys.executable, "-m", "gunicorn", "pygeoapi.flask_app:APP",
+                          "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+                          "--timeout", "60"],
+                         env=env, cwd=workdir, log=workdir / "pygeoapi.log",
+                         ready_url=url + "conformance")
+    return proc, url

@@ -1,0 +1,346 @@
+"""pytest plugin: selects checks by profile, maps outcomes to verdicts, writes the report.
+
+Inert unless ``--oup-target`` (or ``--oup-lint``) is given, so it can sit in
+any pytest run. The CLI (``oupcheck run``) drives it; CI pipelines may call
+pytest directly with the same options.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import __version__
+from .data import DataFiles, DataUnavailable
+from .errors import TransportError, UsageError
+from .evidence import EvidenceStore
+from .http import BodyUnusable, EvidenceClient
+from .profile import Profile, all_profiles, load_profile
+from .target import Target, load_target
+from .verdicts import Outcome, Verdict, short
+
+RUN_KEY = pytest.StashKey["Run"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("oupcheck", "oupcheck conformance run")
+    g.addoption("--oup-profile", help="profile ID or path to a profile YAML")
+    g.addoption("--oup-target", help="target URL or target YAML file")
+    g.addoption("--oup-out", help="output directory for report.json and the other files")
+    g.addoption("--oup-only", action="append", default=[],
+                help="run only this requirement ID (repeatable)")
+    g.addoption("--oup-data-dir", action="append", default=[],
+                help="directory with published schemas/contexts (repeatable)")
+    g.addoption("--oup-profile-path", action="append", default=[],
+                help="extra directory to look for profiles in")
+    g.addoption("--oup-lint", action="store_true",
+                help="collect only: check that every check names known requirements")
+
+
+class Run:
+    """Everything one certification run shares (read-only for the checks)."""
+
+    def __init__(self, profile: Profile, target: Target, out: Path | None, only: list[str],
+                 data_dirs: list[Path]):
+        self.profile = profile
+        self.target = target
+        self.out = out
+        self.only = set(only)
+        unknown = self.only - set(profile.requirements)
+        if unknown:
+            raise UsageError(f"not in profile {profile.id}: {', '.join(sorted(unknown))}",
+                             field="--only")
+        self.interface = target.interface(profile.interface) or target.interface(None)
+        if profile.interface and self.interface.kind not in (profile.interface, "http"):
+            raise UsageError(f"target has no {profile.interface} interface "
+                             f"(it lists: {', '.join(i.kind for i in target.spec.interfaces)})",
+                             source=target.source, field="interfaces")
+        self.staging: Path | None = None
+        sink = None
+        if out is not None:
+            self.staging = _staging_dir(out)
+            sink = (self.staging / "evidence.jsonl").open("w", encoding="utf-8")
+        self.sink = sink
+        self.store = EvidenceStore(sink)
+        self.client = EvidenceClient(self.store, target.spec.limits, base_url=self.interface.url,
+                                     credential=target.credential(self.interface.credential),
+                                     secrets=target.secrets)
+        self.data = DataFiles(profile.resources, data_dirs)
+        self.started = datetime.now(timezone.utc)
+        self.t0 = time.monotonic()
+        self.unreachable: str | None = None
+        self.preflight_id: str | None = None
+        self.declared: list[str] | None = None
+        self.declaration_id: str | None = None
+        self.declaration_note: str | None = None
+        self.claimed_by_file = set(target.spec.claims.conformance_classes)
+        self.results: list[dict[str, Any]] = []
+        self.selected: list[str] = []
+        self.report: dict[str, Any] | None = None
+        self.exit_code: int | None = None
+
+    def param(self, name: str, default: Any) -> Any:
+        return self.profile.param(name, default)
+
+    def claimed(self, class_uri: str | None) -> bool:
+        if class_uri is None:
+            return True
+        return class_uri in self.claimed_by_file or class_uri in (self.declared or [])
+
+    def preflight(self) -> None:
+        try:
+            ex = self.client.get(self.interface.url, note="pre-flight: is the target reachable?")
+            self.preflight_id = ex.id
+        except TransportError as exc:
+            self.unreachable = str(exc)
+            self.preflight_id = exc.exchange_id
+            self.client.dead_reason = f"unreachable at pre-flight: {exc}"
+            return
+        decl = self.profile.declaration
+        if decl is None:
+            return
+        try:
+            ex = self.client.get(decl.path, accept="application/json",
+                                 note="conformance declaration (decides applicability)")
+            self.declaration_id = ex.id
+            doc = EvidenceClient.json(ex) if ex.status == 200 else None
+            value = _pointer(doc, decl.json_pointer) if doc is not None else None
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                self.declared = value
+            else:
+                self.declaration_note = (f"no list of class URIs at {decl.json_pointer} of "
+                                         f"{decl.path} (HTTP {ex.status})")
+        except (TransportError, BodyUnusable) as exc:
+            self.declaration_note = f"conformance declaration unreadable: {exc}"
+
+
+def _pointer(doc: Any, pointer: str) -> Any:
+    cur = doc
+    for part in [p for p in pointer.split("/") if p]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return None
+    return cur
+
+
+def _staging_dir(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        raise UsageError("exists and is not a directory", source=str(out), field="--out")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise UsageError("parent directory does not exist", source=str(out), field="--out")
+    import tempfile
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+
+
+def requirement_ids(item: pytest.Item) -> list[str]:
+    ids: list[str] = []
+    for m in item.iter_markers("requirement"):
+        ids.extend(m.args)
+    return ids
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(*ids): requirement IDs this check verifies")
+    target_ref = config.getoption("--oup-target", None)
+    if not target_ref or config.getoption("--oup-lint", False):
+        return
+    try:
+        extra = [Path(p) for p in config.getoption("--oup-profile-path")]
+        profile_ref = config.getoption("--oup-profile")
+        if not profile_ref:
+            raise UsageError("missing --profile")
+        profile = load_profile(profile_ref, extra)
+        target = load_target(target_ref, profile.interface)
+        out = config.getoption("--oup-out")
+        run = Run(profile, target, Path(out) if out else None, config.getoption("--oup-only"),
+                  [Path(p) for p in config.getoption("--oup-data-dir")])
+    except UsageError as exc:
+        raise pytest.UsageError(exc.one_line()) from None
+    config.stash[RUN_KEY] = run
+
+
+def get_run(config: pytest.Config) -> Run | None:
+    return config.stash.get(RUN_KEY, None)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    run = get_run(session.config)
+    if run is not None:
+        run.preflight()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    lint = config.getoption("--oup-lint", False)
+    run = get_run(config)
+    if not lint and run is None:
+        return
+    known: set[str] = set()
+    extra = [Path(p) for p in config.getoption("--oup-profile-path")]
+    for prof in all_profiles(extra):
+        known.update(prof.requirements)
+    problems = []
+    for item in items:
+        ids = requirement_ids(item)
+        if not ids:
+            problems.append(f"{item.nodeid}: no @requirement marker")
+        for rid in ids:
+            if rid not in known:
+                problems.append(f"{item.nodeid}: unknown requirement {rid}")
+    if problems:
+        raise pytest.UsageError("; ".join(problems[:5]))
+    if run is None:
+        return
+    wanted = run.only or set(run.profile.requirements)
+    keep, drop = [], []
+    for item in items:
+        (keep if wanted & set(requirement_ids(item)) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+    run.selected = [rid for rid in run.profile.requirements if rid in wanted]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    run = get_run(item.config)
+    if run is not None:
+        run.store.begin(item.nodeid)
+    yield
+    if run is not None:
+        run.store.end()
+
+
+def classify(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:
+    if excinfo is None:
+        return {"verdict": Verdict.PASS, "message": "requirement met"}
+    exc = excinfo.value
+    if isinstance(exc, Outcome):
+        out = {"verdict": exc.verdict, "message": exc.message, "evidence_pinned": exc.evidence,
+               "pinned_requirement": exc.requirement}
+        if exc.verdict is Verdict.FAIL:
+            out["expected"] = short(getattr(exc, "expected", None))
+            out["actual"] = short(getattr(exc, "actual", None))
+        return out
+    if isinstance(exc, TransportError):
+        return {"verdict": Verdict.ERROR, "message": f"network: {exc}",
+                "evidence_pinned": [exc.exchange_id] if exc.exchange_id else []}
+    if isinstance(exc, BodyUnusable):
+        ex = exc.exchange
+        if ex.body_capped:
+            return {"verdict": Verdict.INCONCLUSIVE, "message": str(exc),
+                    "evidence_pinned": [ex.id]}
+        return {"verdict": Verdict.FAIL, "message": f"{ex.summary()}: {exc}",
+                "expected": "a JSON document", "actual": short(ex.body_excerpt, 200),
+                "evidence_pinned": [ex.id]}
+    if isinstance(exc, DataUnavailable):
+        return {"verdict": Verdict.INCONCLUSIVE, "message": f"reference data missing: {exc}"}
+    if isinstance(exc, AssertionError):
+        return {"verdict": Verdict.FAIL, "message": str(exc).split("\n")[0] or "assertion failed"}
+    if isinstance(exc, pytest.skip.Exception):
+        return {"verdict": Verdict.INCONCLUSIVE, "message": f"skipped: {exc.msg}"}
+    tb = excinfo.traceback[-1] if excinfo.traceback else None
+    where = f" at {Path(str(tb.path)).name}:{tb.lineno + 1}" if tb else ""
+    return {"verdict": Verdict.ERROR,
+            "message": f"suite error{where}: {type(exc).__name__}: {short(str(exc), 200)}"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    run = get_run(item.config)
+    if run is None:
+        return
+    rep = outcome.get_result()
+    if call.when == "teardown" or (call.when == "setup" and call.excinfo is None):
+        return
+    res = classify(call.excinfo)
+    ids = requirement_ids(item)
+    cited = list(run.store.cited.get(item.nodeid, []))
+    raw = res["verdict"]
+    final = raw
+    classes = {run.profile.requirements[r].conformance_class for r in ids
+               if r in run.profile.requirements}
+    not_claimed = [c for c in classes if c and not run.claimed(c)
+                   and run.profile.conformance_classes[c].applicability == "if-claimed"]
+    message = res["message"]
+    if not_claimed:
+        final = Verdict.NOT_APPLICABLE
+        message = (f"class {not_claimed[0]} is not declared by the target; "
+                   f"observed anyway: {raw.value} ({res['message']})")
+    run.results.append({
+        "test": item.nodeid, "requirements": ids, "verdict": final.value,
+        "observed": raw.value, "message": message,
+        "expected": res.get("expected"), "actual": res.get("actual"),
+        "evidence": res.get("evidence_pinned") or cited, "cited": cited,
+        "pinned_requirement": res.get("pinned_requirement"),
+        "duration_ms": round(call.duration * 1000, 1),
+    })
+    if final in (Verdict.NOT_APPLICABLE, Verdict.INCONCLUSIVE):
+        rep.outcome = "skipped"
+        rep.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"{final.value}: {message}")
+    elif final is Verdict.PASS and rep.outcome != "passed":
+        rep.outcome = "passed"
+        rep.longrepr = None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = get_run(session.config)
+    if run is None:
+        return
+    from .report import build_report, exit_code, write_outputs
+    if run.sink:
+        run.sink.close()
+    run.report = build_report(run)
+    run.exit_code = exit_code(run.report)
+    if run.out is not None and run.staging is not None:
+        write_outputs(run.report, run.staging, run.out)
+    session.exitstatus = run.exit_code
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = get_run(config)
+    if run is None:
+        return
+    if run.sink and not run.sink.closed:
+        run.sink.close()
+    if run.staging is not None and run.staging.exists():
+        import shutil
+        shutil.rmtree(run.staging, ignore_errors=True)  # never leave a half-written report
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    run = get_run(config)
+    if run is None:
+        return None
+    return [f"oupcheck {__version__}: profile {run.profile.id}@{run.profile.version}, "
+            f"target {run.interface.url}"]
+
+
+# -- fixtures available to every check -------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def oup_run(request: pytest.FixtureRequest) -> Run:
+    run = get_run(request.config)
+    if run is None:
+        pytest.skip("no --oup-target given")
+    return run
+
+
+@pytest.fixture(scope="session")
+def http(oup_run: Run) -> EvidenceClient:
+    return oup_run.client
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=1)

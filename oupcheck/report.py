@@ -1,0 +1,307 @@
+"""report.json: the truth of a run. Every other output is rendered from it.
+
+One row per selected requirement of the profile, in profile order, with the
+combined verdict of its checks, the message, expected/actual for a FAIL and
+the IDs of the exchanges (evidence.jsonl) behind it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from . import __version__
+from .verdicts import Verdict, combine
+
+SCHEMA_VERSION = "1.0"
+EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
+
+
+class CheckResult(BaseModel):
+    test: str
+    verdict: Verdict
+    observed: Verdict = Field(description="Verdict before applicability was applied")
+    message: str
+    evidence: list[str]
+
+
+class EvidenceSummary(BaseModel):
+    id: str
+    request: str
+    status: int | None
+    error: str | None
+    curl: str
+
+
+class Row(BaseModel):
+    requirement: str
+    title: str | None = None
+    standard: str
+    standard_version: str
+    clause: str
+    level: Literal["MUST", "SHOULD", "MAY"]
+    conformance_class: str | None
+    statement: str
+    coverage: Literal["checked", "not-covered", "not-testable"]
+    verdict: Verdict
+    message: str
+    expected: Any = None
+    actual: Any = None
+    evidence: list[str] = Field(default_factory=list)
+    evidence_summary: list[EvidenceSummary] = Field(default_factory=list,
+                                                    description="The cited exchanges, for FAIL rows")
+    checks: list[CheckResult] = Field(default_factory=list)
+
+
+class ClassStatus(BaseModel):
+    uri: str
+    title: str
+    applicability: Literal["mandatory", "if-claimed"]
+    declared: bool = Field(description="In the target's own conformance declaration")
+    claimed_in_target_file: bool
+    observed: Literal["pass", "fail", "undecided", "not-run"]
+
+
+class Finding(BaseModel):
+    kind: Literal["declared-but-failing", "implemented-not-declared", "mandatory-not-declared",
+                  "declaration-unreadable"]
+    conformance_class: str | None
+    message: str
+    requirements: list[str] = Field(default_factory=list)
+
+
+class Summary(BaseModel):
+    outcome: Literal["conformant", "not-conformant", "undecided"]
+    exit_code: int
+    reason: str
+    counts: dict[str, int]
+    must_counts: dict[str, int]
+
+
+class RunInfo(BaseModel):
+    suite: str = "oupcheck"
+    suite_version: str
+    report_schema: str
+    profile: str
+    profile_version: str
+    profile_lineage: list[str]
+    profile_source: str
+    target_name: str
+    target_url: str
+    target_source: str
+    started: str
+    finished: str
+    duration_s: float
+    requests: int
+    selection: list[str] | None = Field(description="--only requirement IDs, if the run was narrowed")
+    unreachable: str | None
+    declared_classes: list[str] | None
+    declaration_evidence: str | None
+    data_sources: dict[str, str]
+
+
+class Report(BaseModel):
+    run: RunInfo
+    summary: Summary
+    classes: list[ClassStatus]
+    findings: list[Finding]
+    rows: list[Row]
+
+
+def build_report(run: Any) -> dict[str, Any]:
+    profile = run.profile
+    by_req: dict[str, list[dict]] = {}
+    for res in run.results:
+        for rid in res["requirements"]:
+            if res["pinned_requirement"] and res["pinned_requirement"] != rid \
+                    and rid in profile.requirements and res["verdict"] == "FAIL":
+                # the failure names another requirement of this check; this one was met
+                res_for = dict(res, verdict="PASS", observed="PASS",
+                               message=f"met (the check failed on {res['pinned_requirement']})")
+            else:
+                res_for = res
+            by_req.setdefault(rid, []).append(res_for)
+    rows: list[Row] = []
+    for rid in run.selected:
+        req = profile.requirements[rid]
+        std = profile.standards[req.standard]
+        results = by_req.get(rid, [])
+        base = dict(requirement=rid, standard=std.id, standard_version=std.version,
+                    clause=req.clause, level=req.level.value,
+                    conformance_class=req.conformance_class, statement=req.statement)
+        if not req.testable:
+            rows.append(Row(**base, coverage="not-testable", verdict=Verdict.INCONCLUSIVE,
+                            message=f"not black-box testable: {req.reason}"))
+            continue
+        if not results:
+            rows.append(Row(**base, coverage="not-covered", verdict=Verdict.INCONCLUSIVE,
+                            message=f"not covered: no check in oupcheck {__version__} "
+                                    "verifies this requirement"))
+            continue
+        verdict = combine(Verdict(r["verdict"]) for r in results)
+        lead = next(r for r in results if r["verdict"] == verdict.value)
+        evidence = list(lead["evidence"]) if verdict in (Verdict.FAIL, Verdict.ERROR,
+                                                           Verdict.INCONCLUSIVE) else \
+            _unique(e for r in results for e in r["cited"])
+        summary = []
+        if verdict in (Verdict.FAIL, Verdict.ERROR):
+            for eid in evidence[:6]:
+                ex = run.store.by_id.get(eid)
+                if ex is not None:
+                    summary.append(EvidenceSummary(id=ex.id, request=f"{ex.method} {ex.url}",
+                                                   status=ex.status, error=ex.error, curl=ex.curl))
+        rows.append(Row(
+            **base, coverage="checked", verdict=verdict,
+            message=lead["message"] if verdict is not Verdict.PASS else
+            (lead["message"] if len(results) == 1 else f"met in {len(results)} checks"),
+            expected=lead.get("expected"), actual=lead.get("actual"), evidence=evidence,
+            evidence_summary=summary,
+            checks=[CheckResult(test=r["test"], verdict=Verdict(r["verdict"]),
+                                observed=Verdict(r["observed"]), message=r["message"],
+                                evidence=r["evidence"]) for r in results]))
+    classes, findings = _classes(run, rows, by_req)
+    summary = _summary(run, rows)
+    finished = datetime.now(timezone.utc)
+    info = RunInfo(
+        suite_version=__version__, report_schema=SCHEMA_VERSION, profile=profile.id,
+        profile_version=profile.version, profile_lineage=profile.lineage,
+        profile_source=_rel(profile.source), target_name=run.target.spec.name,
+        target_url=run.interface.url, target_source=_rel(run.target.source),
+        started=run.started.isoformat(timespec="seconds"),
+        finished=finished.isoformat(timespec="seconds"),
+        duration_s=round((finished - run.started).total_seconds(), 2),
+        requests=run.store.count, selection=sorted(run.only) or None,
+        unreachable=run.unreachable, declared_classes=run.declared,
+        declaration_evidence=run.declaration_id, data_sources=dict(run.data.used))
+    report = Report(run=info, summary=summary, classes=classes, findings=findings, rows=rows)
+    return json.loads(report.model_dump_json())
+
+
+def _unique(items: Any) -> list[str]:
+    out: list[str] = []
+    for i in items:
+        if i not in out:
+            out.append(i)
+    return out
+
+
+def _rel(path: str) -> str:
+    if "://" in path:
+        return path
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
+def _classes(run: Any, rows: list[Row], by_req: dict[str, list[dict]]):
+    profile = run.profile
+    classes, findings = [], []
+    if run.declaration_note and not run.unreachable:
+        findings.append(Finding(kind="declaration-unreadable", conformance_class=None,
+                                message=run.declaration_note))
+    for uri, cc in profile.conformance_classes.items():
+        must = [r for r in rows if r.conformance_class == uri and r.level == "MUST"
+                and r.coverage == "checked"]
+        observed_verdicts = [Verdict(res["observed"]) for r in must
+                             for res in by_req.get(r.requirement, [])]
+        if not must:
+            observed = "not-run"
+        elif Verdict.FAIL in observed_verdicts:
+            observed = "fail"
+        elif observed_verdicts and all(v is Verdict.PASS for v in observed_verdicts):
+            observed = "pass"
+        else:
+            observed = "undecided"
+        declared = uri in (run.declared or [])
+        in_file = uri in run.claimed_by_file
+        classes.append(ClassStatus(uri=uri, title=cc.title, applicability=cc.applicability,
+                                   declared=declared, claimed_in_target_file=in_file,
+                                   observed=observed))
+        failing = [r.requirement for r in must if any(
+            res["observed"] == "FAIL" for res in by_req.get(r.requirement, []))]
+        if (declared or in_file) and observed == "fail":
+            findings.append(Finding(
+                kind="declared-but-failing", conformance_class=uri, requirements=failing,
+                message=f"the target declares {cc.title} but {len(failing)} of its MUST "
+                        "requirements fail"))
+        if cc.applicability == "if-claimed" and not (declared or in_file) and observed == "pass":
+            findings.append(Finding(
+                kind="implemented-not-declared", conformance_class=uri,
+                requirements=[r.requirement for r in must],
+                message=f"{cc.title} is implemented (all its MUST checks pass) but the target "
+                        "does not declare it"))
+        if cc.applicability == "mandatory" and run.declared is not None and not declared:
+            findings.append(Finding(
+                kind="mandatory-not-declared", conformance_class=uri,
+                message=f"the mandatory class {cc.title} is missing from the target's "
+                        "conformance declaration"))
+    return classes, findings
+
+
+def _summary(run: Any, rows: list[Row]) -> Summary:
+    counts = {v.value: 0 for v in Verdict}
+    must = {v.value: 0 for v in Verdict}
+    for r in rows:
+        counts[r.verdict.value] += 1
+        if r.level == "MUST":
+            must[r.verdict.value] += 1
+    code, outcome, reason = _decide(run, counts, must)
+    return Summary(outcome=outcome, exit_code=code, reason=reason, counts=counts, must_counts=must)
+
+
+def _decide(run: Any, counts: dict[str, int], must: dict[str, int]) -> tuple[int, str, str]:
+    if run.unreachable:
+        return EXIT_UNDECIDED, "undecided", f"target unreachable: {run.unreachable}"
+    if must["FAIL"]:
+        return EXIT_NOT_CONFORMANT, "not-conformant", f"{must['FAIL']} MUST requirement(s) FAIL"
+    if counts["ERROR"]:
+        return EXIT_UNDECIDED, "undecided", f"{counts['ERROR']} requirement(s) in ERROR"
+    if not counts["PASS"]:
+        return EXIT_UNDECIDED, "undecided", "no requirement passed: nothing was decided"
+    return EXIT_CONFORMANT, "conformant", \
+        f"no MUST requirement fails ({must['PASS']} pass, {must['INCONCLUSIVE']} undecided, " \
+        f"{must['NOT_APPLICABLE']} not applicable)"
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    return int(report["summary"]["exit_code"])
+
+
+def write_outputs(report: dict[str, Any], staging: Path, out: Path) -> None:
+    """Render every view into the staging dir, then move the set into ``out``."""
+    from reports import render_html, render_junit
+    (staging / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
+                                         encoding="utf-8")
+    (staging / "junit.xml").write_text(render_junit(report), encoding="utf-8")
+    evidence = load_evidence(staging / "evidence.jsonl")
+    (staging / "report.html").write_text(render_html(report, evidence), encoding="utf-8")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("evidence.jsonl", "report.json", "junit.xml", "report.html"):
+        os.replace(staging / name, out / name)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def load_evidence(path: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if path.is_file():
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    rec = json.loads(line)
+                    out[rec["id"]] = rec
+    return out
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Report.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "urn:oupcheck:schema:report:" + SCHEMA_VERSION
+    schema["title"] = "oupcheck report"
+    return schema

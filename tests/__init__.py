@@ -1,0 +1,1 @@
+"""Self-tests of oupcheck (run with pytest from the repository root)."""

@@ -1,0 +1,1 @@
+"""Helpers for the self-tests: the fault proxy."""

@@ -120,6 +120,8 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
         print(f"oupcheck: error: {msg}", file=sys.stderr)
         return EXIT_USAGE if progress.usage_error else EXIT_UNDECIDED
     s = progress.report["summary"]
+    if s["outcome"] == "undecided":
+        print(f"oupcheck: undecided: {s['reason']}", file=sys.stderr)
     print(f"{s['outcome']}: {s['reason']}. Report: {out / 'report.html'} "
           f"({report_file}, evidence.jsonl, junit.xml)")
     return int(s["exit_code"])

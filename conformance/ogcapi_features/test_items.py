@@ -108,3 +108,33 @@ def test_coordinates_in_crs84(oaf):
                 expect(ok, f"feature {f.get('id')} of {c['id']} has a position outside "
                        "WGS 84 longitude/latitude", expected="lon in [-180,180], lat in [-90,90]",
                        actual=p, evidence=ex)
+
+
+@requirement("/req/core/fc-response")
+def test_only_selected_features(oaf):
+    """bbox and datetime together select the features both select on their own, and no others."""
+    from .checks import bbox_intersects, geometry_bbox, parse_rfc3339, temporal_property
+    for c in oaf.sample_collections():
+        ext = c.get("extent") or {}
+        bb = ((ext.get("spatial") or {}).get("bbox") or [[]])[0]
+        iv = ((ext.get("temporal") or {}).get("interval") or [[]])[0]
+        if len(bb) != 4 or len(iv) != 2 or not (parse_rfc3339(iv[0]) and parse_rfc3339(iv[1])):
+            continue
+        b, e = parse_rfc3339(iv[0]), parse_rfc3339(iv[1])
+        mid = (b + (e - b) / 2).strftime("%Y-%m-%dT%H:%M:%SZ")
+        box = (bb[0], bb[1], (bb[0] + bb[2]) / 2, bb[3])
+        everything, complete, all_exs = oaf.all_features(c["id"])
+        prop = temporal_property(everything, b, e)
+        got, _, exs = oaf.all_features(c["id"], bbox=",".join(map(str, box)),
+                                       datetime=f"../{mid}")
+        for f in got:
+            fb = geometry_bbox(f.get("geometry"))
+            t = parse_rfc3339((f.get("properties") or {}).get(prop)) if prop else None
+            ok = (fb is None or bbox_intersects(fb, box)) and (t is None or t <= parse_rfc3339(mid))
+            expect(ok, f"bbox+datetime on {c['id']} returned a feature that was not selected",
+                   expected=f"features in {list(box)} with {prop or 'time'} <= {mid}",
+                   actual={"id": f.get("id"), "bbox": fb, prop or "time": t and t.isoformat()},
+                   evidence=exs)
+        return
+    raise NotApplicable("no sampled collection declares both a spatial and a temporal extent",
+                        evidence=oaf.collections_ex())

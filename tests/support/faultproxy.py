@@ -47,7 +47,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 # set by this proxy (length, server, date) or no longer true after requests decoded the body
 RECOMPUTED = {"content-length", "content-encoding", "server", "date"}
 URL_HEADERS = ("location", "content-location", "link")
-TEXT_TYPES = ("json", "html", "yaml", "xml", "text/", "javascript")
+TEXT_TYPES = ("json", "html", "yaml", "openapi", "xml", "text/", "javascript")
 ITEMS_PATH = r"^/collections/[^/]+/items/?$"
 
 

@@ -1,0 +1,366 @@
+"""Faults for the OGC API - Features self-tests, in front of real pygeoapi.
+
+Two kinds:
+- *repairs*, bundled in the fault ``repaired``: they fix the deviations pygeoapi 0.21 really
+  has (see the closing note of issue 2), so that every check can be shown to PASS;
+- *breaks*: each breaks exactly one behaviour that a requirement asks for.
+Import this module to register them in ``faultproxy.FAULTS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import requests
+
+from .faultproxy import FAULTS, Fault, Request, Response, fault, links_of, request_fault
+
+FEATURE_PATH = r"^/collections/[^/]+/items/[^/]+$"
+COLLECTION_PATH = r"^/collections/[^/]+/?$"
+
+
+def combine(name: str, *parts: str) -> None:
+    """Register ``name`` as the faults ``parts`` applied in order."""
+    def on_request(req: Request):
+        for p in parts:
+            hook = FAULTS[p].request
+            answer = hook(req) if hook else None
+            if answer is not None:
+                return answer
+        return None
+
+    def on_response(req: Request, resp: Response):
+        for p in parts:
+            hook = FAULTS[p].response
+            new = hook(req, resp) if hook else None
+            if new is not None:
+                resp = new
+        return resp
+    FAULTS[name] = Fault(name, request=on_request, response=on_response, doc=" + ".join(parts))
+
+
+def _json_edit(name: str, path: str | None, edit) -> None:
+    """A response fault that edits JSON bodies of paths matching ``path``."""
+    def hook(req: Request, resp: Response):
+        data = resp.json()
+        if data is not None and (path is None or req.match(path)):
+            edit(req, data)
+            resp.set_json(data)
+    FAULTS[name] = Fault(name, response=hook, doc=f"edits JSON of {path}")
+
+
+def _answer(name: str, path: str, status: int, methods=("GET",)) -> None:
+    def hook(req: Request):
+        if req.method in methods and req.match(path):
+            return Response.exception(status, "Broken", f"fault {name}")
+        return None
+    FAULTS[name] = Fault(name, request=hook, doc=f"{path} answers {status}")
+
+
+# -- repairs -----------------------------------------------------------------------------------
+
+@request_fault("bbox-6-to-4")
+def _(req: Request) -> None:
+    """pygeoapi crashes (500) on a 6-number bbox: forward its 2D part."""
+    b = req.param("bbox")
+    if b and len(b.split(",")) == 6:
+        v = b.split(",")
+        req.query["bbox"] = [",".join((v[0], v[1], v[3], v[4]))]
+
+
+@fault("datetime-out-of-range-empty")
+def _(req: Request, resp: Response):
+    """pygeoapi rejects a valid datetime outside the extent with 400: answer an empty page."""
+    if resp.status == 400 and "out of range" in resp.text:
+        return Response.from_json(200, {"type": "FeatureCollection", "features": [],
+                                        "numberMatched": 0, "numberReturned": 0,
+                                        "links": [{"rel": "self", "type": "application/geo+json",
+                                                   "href": req.base + req.path}]},
+                                  **{"Content-Type": "application/geo+json"})
+    return None
+
+
+@fault("geojson-media-type")
+def _(req: Request, resp: Response) -> None:
+    data = resp.json()
+    if isinstance(data, dict) and data.get("type") in ("FeatureCollection", "Feature"):
+        resp.headers["Content-Type"] = "application/geo+json"
+
+
+@fault("number-returned-fixed")
+def _(req: Request, resp: Response) -> None:
+    data = resp.json()
+    if isinstance(data, dict) and "numberReturned" in data:
+        data["numberReturned"] = len(data.get("features") or [])
+        resp.set_json(data)
+
+
+@fault("html-all-links")
+def _(req: Request, resp: Response) -> None:
+    """Add an <a> for every link of the JSON representation that the HTML page lacks."""
+    if "text/html" not in resp.content_type or resp.status != 200:
+        return
+    q = {k: v for k, v in req.query.items() if k != "f"}
+    q["f"] = ["json"]
+    doc = requests.get(req.base + req.path, params=q, timeout=10).json()
+    anchors = "".join(f'<a href="{lk["href"]}">{lk.get("rel")}</a> '
+                      for lk in doc.get("links", []) if isinstance(lk, dict) and lk.get("href"))
+    resp.text = resp.text.replace("</body>", f"<nav>{anchors}</nav></body>", 1)
+
+
+@fault("etag-and-link-header")
+def _(req: Request, resp: Response):
+    if resp.status == 200 and req.method in ("GET", "HEAD"):
+        tag = '"' + hashlib.sha256(resp.body).hexdigest()[:16] + '"'
+        if req.headers.get("If-None-Match") == tag:
+            return Response(304, type(resp.headers)({"ETag": tag}))
+        resp.headers["ETag"] = tag
+    data = resp.json()
+    if isinstance(data, dict) and isinstance(data.get("links"), list):
+        resp.headers["Link"] = ", ".join(f'<{lk["href"]}>; rel="{lk.get("rel")}"'
+                                         for lk in data["links"] if isinstance(lk, dict))
+    return None
+
+
+def _stub_external_refs(node, key=None, path=""):
+    """Replace external $refs of the OpenAPI document by local stand-ins of the right kind."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return {"description": f"stand-in for {ref}"}
+        return {k: _stub_external_refs(v, k, k if key == "paths" else path) for k, v in node.items()}
+    if isinstance(node, list):
+        if key == "parameters":
+            out = []
+            for p in node:
+                if isinstance(p, dict) and isinstance(p.get("$ref"), str) and not p["$ref"].startswith("#"):
+                    name = re.split(r"[/#]", p["$ref"])[-1]
+                    if "{" + name + "}" in path:
+                        out.append({"name": name, "in": "path", "required": True,
+                                    "schema": {"type": "string"}})
+                    else:
+                        out.append({"name": name, "in": "query", "schema": {"type": "string"}})
+                else:
+                    out.append(_stub_external_refs(p, None, path))
+            return out
+        return [_stub_external_refs(v, None, path) for v in node]
+    return node
+
+
+@fault("openapi-self-contained")
+def _(req: Request, resp: Response) -> None:
+    data = resp.json()
+    if req.path.rstrip("/") == "/openapi" and isinstance(data, dict) and "openapi" in data:
+        resp.set_json(_stub_external_refs(data), content_type=resp.headers.get("Content-Type"))
+
+
+combine("repaired", "unknown-param-400", "bbox-6-to-4", "datetime-out-of-range-empty",
+        "geojson-media-type", "number-returned-fixed", "html-all-links", "etag-and-link-header",
+        "openapi-self-contained")
+
+
+# -- breaks ------------------------------------------------------------------------------------
+
+_answer("root-405", r"^/?$", 405)
+_answer("openapi-404", r"^/openapi/?$", 404)
+_answer("conformance-404", r"^/conformance/?$", 404)
+_answer("collections-405", r"^/collections/?$", 405)
+_answer("collection-404", COLLECTION_PATH, 404)
+_answer("items-404", r"^/collections/[^/]+/items/?$", 404)
+_answer("feature-404", FEATURE_PATH, 404)
+_answer("head-405", r".*", 405, methods=("HEAD",))
+
+
+@fault("feature-203")
+def _(req: Request, resp: Response) -> None:
+    if req.match(FEATURE_PATH) and resp.status == 200:
+        resp.status = 203
+
+
+@fault("openapi-text-plain")
+def _(req: Request, resp: Response) -> None:
+    if req.path.rstrip("/") == "/openapi" and "html" not in resp.content_type:
+        resp.headers["Content-Type"] = "text/plain"
+
+
+@fault("collections-no-content-type")
+def _(req: Request, resp: Response) -> None:
+    if req.path.rstrip("/") == "/collections":
+        resp.headers.pop("Content-Type", None)
+
+
+@request_fault("accept-invalid-values")
+def _(req: Request) -> None:
+    """Invalid limit/bbox/datetime values are dropped instead of rejected."""
+    if req.param("limit") and not (req.param("limit").isdigit() and int(req.param("limit")) > 0):
+        req.drop("limit")
+    req.drop("bbox") if req.param("bbox") and len(req.param("bbox").split(",")) not in (4, 6) else None
+
+
+@request_fault("reject-small-limit")
+def _(req: Request):
+    lim = req.param("limit")
+    if req.is_items and lim and lim.isdigit() and int(lim) < 5:
+        return Response.exception(400, "InvalidParameterValue", "limit too small")
+    return None
+
+
+for _name, _param in (("ignore-bbox", "bbox"), ("ignore-datetime", "datetime")):
+    def _drop(req: Request, _p=_param) -> None:
+        if req.is_items:
+            req.drop(_p)
+    FAULTS[_name] = Fault(_name, request=_drop, doc=f"items ignore {_param}")
+
+
+def _edit_landing_drop_data(req, d):
+    d["links"] = [lk for lk in d.get("links", []) if lk.get("rel") != "data"]
+
+
+def _edit_conformance(req, d):
+    d["conformsTo"] = [c for c in d.get("conformsTo", []) if not c.endswith("ogcapi-features-1/1.0/conf/core")]
+
+
+def _edit_service_desc_type(req, d):
+    for lk in d.get("links", []):
+        if lk.get("rel") == "service-desc":
+            lk["type"] = "application/json"
+
+
+def _drop_links(rel_name):
+    def edit(req, d):
+        for links in links_of(d):
+            links[:] = [lk for lk in links if lk.get("rel") != rel_name]
+    return edit
+
+
+def _untyped_link(req, d):
+    d.setdefault("links", []).append({"rel": "related", "href": req.base + "/"})
+
+
+def _dup_collection(req, d):
+    if d.get("collections"):
+        d["collections"].append(dict(d["collections"][0]))
+
+
+def _tiny_extent(c):
+    if isinstance(c, dict) and (c.get("extent") or {}).get("spatial"):
+        b = c["extent"]["spatial"]["bbox"][0]
+        c["extent"]["spatial"]["bbox"] = [[b[0], b[1], b[0] + 0.001, b[1] + 0.001]]
+
+
+def _two_boxes(good):
+    def edit(req, d):
+        for c in d.get("collections", []) if "collections" in d else [d]:
+            sp = (c.get("extent") or {}).get("spatial")
+            if sp:
+                b = sp["bbox"][0]
+                sp["bbox"] = [b, list(b) if good else [b[0], b[1], b[0] + 0.001, b[1] + 0.001]]
+    return edit
+
+
+def _items(edit):
+    def hook(req, d):
+        if d.get("type") in ("FeatureCollection", "Feature"):
+            edit(req, d)
+    return hook
+
+
+def _scale_x(req, d):
+    for f in d.get("features", []):
+        g = f.get("geometry") or {}
+        if g.get("type") == "Point":
+            g["coordinates"][0] *= 100
+
+
+def _next_to_first(req, d):
+    for lk in d.get("links", []):
+        if lk.get("rel") == "next":
+            lk["href"] = re.sub(r"offset=\d+", "offset=0", lk["href"])
+
+
+def _next_stops(req, d):
+    if req.param("offset") not in (None, "0"):
+        d["links"] = [lk for lk in d.get("links", []) if lk.get("rel") != "next"]
+
+
+def _bad_openapi(req, d):
+    if "openapi" in d:
+        d["paths"] = ["not", "a", "map"]
+
+
+def _openapi_missing_path(req, d):
+    if "openapi" in d:
+        d["paths"]["/oupcheck-declared-but-missing"] = {"get": {"responses": {"200": {"description": "x"}}}}
+
+
+def _openapi_drop_404(req, d):
+    if "openapi" in d:
+        for item in d.get("paths", {}).values():
+            for op in item.values() if isinstance(item, dict) else []:
+                if isinstance(op, dict) and isinstance(op.get("responses"), dict):
+                    op["responses"].pop("404", None)
+                    op["responses"].pop("default", None)
+
+
+for _n, _p, _e in (
+        ("landing-no-data-link", r"^/?$", _edit_landing_drop_data),
+        ("conformance-no-core", r"^/conformance/?$", _edit_conformance),
+        ("service-desc-wrong-type", r"^/?$", _edit_service_desc_type),
+        ("collections-no-links", r"^/collections/?$", lambda r, d: d.pop("links", None)),
+        ("collections-untyped-link", r"^/collections/?$", _untyped_link),
+        ("collections-duplicate", r"^/collections/?$", _dup_collection),
+        ("collections-no-items-links", r"^/collections/?$", _drop_links("items")),
+        ("collections-no-license", r"^/collections/?$", _drop_links("license")),
+        ("extent-too-small", r"^/collections(/[^/]+)?/?$",
+         lambda r, d: [_tiny_extent(c) for c in d.get("collections", [d])]),
+        ("extent-two-boxes-good", r"^/collections(/[^/]+)?/?$", _two_boxes(True)),
+        ("extent-two-boxes-bad", r"^/collections(/[^/]+)?/?$", _two_boxes(False)),
+        ("collection-other-title", COLLECTION_PATH, lambda r, d: d.update(title="Something else")),
+        ("items-untyped-link", r"/items/?$", _untyped_link),
+        ("items-old-timestamp", r"/items/?$", lambda r, d: d.update(timeStamp="2001-01-01T00:00:00Z")),
+        ("items-number-matched-lies", r"/items/?$",
+         lambda r, d: d.update(numberMatched=d.get("numberMatched", 0) + 5)),
+        ("items-coordinates-out-of-range", r"/items/?$", _items(_scale_x)),
+        ("items-no-next", r"/items/?$", _drop_links("next")),
+        ("items-next-to-first-page", r"/items/?$", _next_to_first),
+        ("items-next-stops-early", r"/items/?$", _next_stops),
+        ("feature-no-collection-link", FEATURE_PATH, _drop_links("collection")),
+        ("feature-wrong-id", FEATURE_PATH, lambda r, d: d.update(id="not-the-requested-id")),
+        ("openapi-invalid", r"^/openapi/?$", _bad_openapi),
+        ("openapi-declares-missing-path", r"^/openapi/?$", _openapi_missing_path),
+        ("openapi-undeclared-404", r"^/openapi/?$", _openapi_drop_404),
+):
+    _json_edit(_n, _p, _e)
+
+
+@fault("no-cors")
+def _(req: Request, resp: Response) -> None:
+    resp.headers.pop("Access-Control-Allow-Origin", None)
+
+
+@request_fault("no-html")
+def _(req: Request):
+    if "text/html" in req.headers.get("Accept", "") or req.param("f") == "html":
+        return Response.exception(406, "NotAcceptable", "no HTML here")
+    return None
+
+
+def _auth(documented: bool):
+    def on_request(req: Request):
+        if not req.headers.get("Authorization") and req.path.rstrip("/") not in ("/openapi",):
+            return Response.exception(401, "Unauthorized", "credentials required")
+        return None
+
+    def on_response(req: Request, resp: Response):
+        data = resp.json()
+        if documented and isinstance(data, dict) and "openapi" in data:
+            data.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}}
+            resp.set_json(data, content_type=resp.headers.get("Content-Type"))
+    return Fault("auth", request=on_request, response=on_response)
+
+
+FAULTS["auth-undocumented"] = _auth(False)
+FAULTS["auth-documented"] = _auth(True)

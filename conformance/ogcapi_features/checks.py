@@ -204,7 +204,27 @@ def bbox_contains(outer: list[float], inner: tuple[float, ...], eps: float = 1e-
     return in_x and inner[1] >= miny - eps and inner[3] <= maxy + eps
 
 
+# -- collection extents -------------------------------------------------------------------
+
+def collection_extent(c: dict[str, Any]) -> tuple[list[list[float]], list[list[Any]]]:
+    """The well-formed bounding boxes and time intervals of a collection's extent."""
+    ext = c.get("extent") or {}
+    bboxes = ((ext.get("spatial") or {}).get("bbox")) or []
+    intervals = ((ext.get("temporal") or {}).get("interval")) or []
+    return ([b for b in bboxes if isinstance(b, list) and len(b) in (4, 6)],
+            [i for i in intervals if isinstance(i, list) and len(i) == 2])
+
+
+def quarter_box(b: list[float]) -> tuple[float, float, float, float]:
+    """The south-west quarter of a 2D box: selects some features, not all."""
+    return (b[0], b[1], b[0] + (b[2] - b[0]) / 2, b[1] + (b[3] - b[1]) / 2)
+
+
 # -- time ------------------------------------------------------------------------------------
+
+def rfc3339(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 def parse_rfc3339(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value or value == "..":

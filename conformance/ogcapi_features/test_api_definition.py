@@ -191,7 +191,7 @@ def _probes(oaf, errors_only):
                    ("/collections/{collectionId}/items", oaf.items(cid, limit=1))]
     probes += [
         ("/collections/{collectionId}/items", oaf.items(cid, limit="not-a-number")),
-        ("/collections/{collectionId}", oaf.get(f"collections/oupcheck-no-such-collection")),
+        ("/collections/{collectionId}", oaf.get("collections/oupcheck-no-such-collection")),
         ("/collections/{collectionId}/items/{featureId}",
          oaf.get(f"collections/{cid}/items/oupcheck-no-such-feature", accept=GEOJSON)),
     ]

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from oupcheck.verdicts import Inconclusive, NotApplicable, expect
 
 from .api import HTML, JSON, CONF, rel, requirement
-from .checks import (alternate_covers, bbox_contains, geometry_bbox, links_have_rel_and_type,
+from .checks import (alternate_covers, bbox_contains, collection_extent, geometry_bbox, links_have_rel_and_type,
                      parse_rfc3339, require_rel, temporal_property,
                      validate_ogc_schema)
 
@@ -62,14 +62,6 @@ def test_collections_link_to_items(oaf):
         links_have_rel_and_type(c.get("links", []), ex, f"collection {c['id']}")
 
 
-def _extent(c):
-    ext = c.get("extent") or {}
-    bboxes = ((ext.get("spatial") or {}).get("bbox")) or []
-    intervals = ((ext.get("temporal") or {}).get("interval")) or []
-    return [b for b in bboxes if isinstance(b, list) and len(b) in (4, 6)], \
-        [i for i in intervals if isinstance(i, list) and len(i) == 2]
-
-
 def _outside_spatial(oaf, c, bbox):
     feats, complete, exs = oaf.all_features(c["id"])
     for f in feats:
@@ -98,7 +90,7 @@ def _outside_temporal(oaf, c, interval):
 def test_extent_includes_all_features(oaf):
     judged = 0
     for c in oaf.sample_collections():
-        bboxes, intervals = _extent(c)
+        bboxes, intervals = collection_extent(c)
         if bboxes:
             f, exs, complete = _outside_spatial(oaf, c, bboxes[0])
             expect(f is None, f"a feature of {c['id']} lies outside the collection's spatial extent",
@@ -123,7 +115,7 @@ def test_extent_includes_all_features(oaf):
 def test_extent_with_several_boxes(oaf):
     judged = 0
     for c in oaf.sample_collections():
-        bboxes, intervals = _extent(c)
+        bboxes, intervals = collection_extent(c)
         if len(bboxes) > 1:
             feats, _, exs = oaf.all_features(c["id"])
             for f in feats:

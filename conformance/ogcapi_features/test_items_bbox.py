@@ -3,27 +3,22 @@
 from oupcheck.verdicts import NotApplicable, expect
 
 from .api import requirement
-from .checks import bbox_contains, bbox_intersects, geometry_bbox
+from .checks import bbox_contains, bbox_intersects, collection_extent, geometry_bbox, quarter_box
 
 
 def _spatial(oaf):
     for c in oaf.sample_collections():
-        ext = ((c.get("extent") or {}).get("spatial") or {}).get("bbox") or []
-        if ext and isinstance(ext[0], list) and len(ext[0]) == 4:
-            return c, ext[0]
+        bboxes, _ = collection_extent(c)
+        if bboxes and len(bboxes[0]) == 4:
+            return c, bboxes[0]
     raise NotApplicable("no sampled collection declares a 2D spatial extent",
                         evidence=oaf.collections_ex())
-
-
-def _query_box(b):
-    """The south-west quarter of the extent: selects some features, not all."""
-    return (b[0], b[1], b[0] + (b[2] - b[0]) / 2, b[1] + (b[3] - b[1]) / 2)
 
 
 @requirement("/req/core/fc-bbox-definition")
 def test_bbox_parameter_supported(oaf):
     c, b = _spatial(oaf)
-    q = _query_box(b)
+    q = quarter_box(b)
     for value in (",".join(map(str, q)), ",".join(map(str, (q[0], q[1], -10000, q[2], q[3], 10000)))):
         ex = oaf.items(c["id"], bbox=value)
         expect(ex.status == 200, f"bbox={value} is not accepted", expected=200, actual=ex.status,
@@ -33,7 +28,7 @@ def test_bbox_parameter_supported(oaf):
 @requirement("/req/core/fc-bbox-response")
 def test_bbox_selects_intersecting_features(oaf):
     c, b = _spatial(oaf)
-    q = _query_box(b)
+    q = quarter_box(b)
     selected, _, exs = oaf.all_features(c["id"], bbox=",".join(map(str, q)))
     ids = set()
     for f in selected:

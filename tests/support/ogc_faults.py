@@ -10,7 +10,6 @@ Import this module to register them in ``faultproxy.FAULTS``.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 
 import requests
@@ -196,7 +195,8 @@ def _(req: Request) -> None:
     """Invalid limit/bbox/datetime values are dropped instead of rejected."""
     if req.param("limit") and not (req.param("limit").isdigit() and int(req.param("limit")) > 0):
         req.drop("limit")
-    req.drop("bbox") if req.param("bbox") and len(req.param("bbox").split(",")) not in (4, 6) else None
+    if req.param("bbox") and len(req.param("bbox").split(",")) not in (4, 6):
+        req.drop("bbox")
 
 
 @request_fault("reject-small-limit")

@@ -70,6 +70,8 @@ class Exchange:
     note: str | None = None
     test: str | None = None
     curl: str = ""
+    kind: str = "http"  # or "tls-scan" (and other non-HTTP probes): then ``data`` holds the result
+    data: Any = None
     # not recorded: the full body for checks of this run (bounded by max_body_bytes)
     body: bytes = field(default=b"", repr=False)
     _json: Any = field(default=None, repr=False)
@@ -92,8 +94,9 @@ class Exchange:
         return f"{self.method} {self.url} -> {self.status} {self.content_type or '(no type)'}"
 
     def record(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "seq": self.seq, "test": self.test, "started": self.started,
+        rec: dict[str, Any] = {
+            "id": self.id, "seq": self.seq, "kind": self.kind, "test": self.test,
+            "started": self.started,
             "request": {"method": self.method, "url": self.url, "headers": self.request_headers,
                         "body": self.request_body},
             "response": None if self.status is None else {
@@ -103,6 +106,9 @@ class Exchange:
             "elapsed_ms": self.elapsed_ms, "error": self.error, "note": self.note,
             "curl": self.curl,
         }
+        if self.data is not None:
+            rec["data"] = self.data
+        return rec
 
 
 def curl_line(method: str, url: str, headers: dict[str, str], body: str | None,

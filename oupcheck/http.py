@@ -42,7 +42,8 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 class EvidenceClient:
     def __init__(self, store: EvidenceStore, limits: Limits, *, base_url: str,
-                 credential: Credential | None = None, secrets: dict[str, str] | None = None):
+                 credential: Credential | None = None, secrets: dict[str, str] | None = None,
+                 verify: bool | str = True):
         self.store = store
         self.limits = limits
         self.base_url = base_url
@@ -52,6 +53,7 @@ class EvidenceClient:
         self.redactor = Redactor(self.secrets)
         self.session = requests.Session()
         self.session.trust_env = False  # never route through a proxy from the environment
+        self.verify = verify  # True, a CA bundle path, or False (certificate judged elsewhere)
         self.failures_in_row = 0
         self.dead_reason: str | None = None
 
@@ -146,7 +148,7 @@ class EvidenceClient:
         try:
             resp = self.session.send(prepared, stream=True, allow_redirects=False,
                                      timeout=(self.limits.connect_timeout, self.limits.read_timeout),
-                                     verify=True)
+                                     verify=self.verify)
             chunks: list[bytes] = []
             size = 0
             for chunk in resp.iter_content(65536):

@@ -69,7 +69,7 @@ class Run:
         self.store = EvidenceStore(sink)
         self.client = EvidenceClient(self.store, target.spec.limits, base_url=self.interface.url,
                                      credential=target.credential(self.interface.credential),
-                                     secrets=target.secrets)
+                                     secrets=target.secrets, verify=_verify(target))
         self.data = DataFiles(profile.resources, data_dirs)
         self.started = datetime.now(timezone.utc)
         self.t0 = time.monotonic()
@@ -117,6 +117,15 @@ class Run:
                                          f"{decl.path} (HTTP {ex.status})")
         except (TransportError, BodyUnusable) as exc:
             self.declaration_note = f"conformance declaration unreadable: {exc}"
+
+
+def _verify(target: Target) -> bool | str:
+    tls = target.spec.tls
+    if not tls.verify:
+        import urllib3
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        return False
+    return tls.ca_file or True
 
 
 def _pointer(doc: Any, pointer: str) -> Any:

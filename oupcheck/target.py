@@ -91,6 +91,14 @@ class Limits(Strict):
     max_requests: int = Field(default=5_000, gt=0, description="Hard cap on requests in one run")
 
 
+class TLSSettings(Strict):
+    ca_file: str | None = Field(default=None, description="PEM file of an extra trust anchor "
+                                "(a private CA); used by the HTTP probes and the TLS scan")
+    verify: bool = Field(default=True, description="false: HTTP probes do not verify the "
+                         "certificate (the TLS rows still judge it)")
+    server_name: str | None = Field(default=None, description="SNI name, if not the URL host")
+
+
 class TargetFile(Strict):
     name: str
     interfaces: list[Interface] = Field(min_length=1)
@@ -98,6 +106,19 @@ class TargetFile(Strict):
     claims: Claims = Field(default_factory=Claims)
     writes_allowed: bool = Field(default=False, description="Allow create/delete checks")
     limits: Limits = Field(default_factory=Limits)
+    tls: TLSSettings = Field(default_factory=TLSSettings)
+    plain_http_url: str | None = Field(default=None, description="The plain-HTTP address of the "
+                                       "platform (checked for a redirect to HTTPS); default: "
+                                       "http://HOST/ of the HTTPS interface")
+    allowed_origins: list[str] = Field(default_factory=list, description="Origins of the "
+                                       "intended browser clients (judges the CORS allowlist)")
+    identities: list[str] = Field(default_factory=list, description="ids of credentials of two "
+                                  "different users (object-level authorisation probes)")
+
+    @field_validator("plain_http_url")
+    @classmethod
+    def _plain(cls, v: str | None) -> str | None:
+        return v if v is None else check_url(v, schemes=("http",))
 
     @model_validator(mode="after")
     def _refs(self) -> "TargetFile":
@@ -105,6 +126,9 @@ class TargetFile(Strict):
         for i in self.interfaces:
             if i.credential and i.credential not in ids:
                 raise ValueError(f"interface credential {i.credential!r} is not in 'credentials'")
+        for ident in self.identities:
+            if ident not in ids:
+                raise ValueError(f"identity {ident!r} is not in 'credentials'")
         return self
 
 
@@ -147,6 +171,14 @@ def load_target(ref: str, kind: str | None = None) -> Target:
         spec = TargetFile.model_validate(data)
     except ValidationError as exc:
         raise yamlsrc.pydantic_error(exc, ref, lines) from None
+    if spec.tls.ca_file:
+        ca = Path(spec.tls.ca_file)
+        if not ca.is_absolute():
+            ca = path.parent / ca
+        if not ca.is_file():
+            raise UsageError(f"CA file {spec.tls.ca_file} does not exist", source=ref,
+                             line=yamlsrc.line_for(lines, ("tls", "ca_file")), field="tls.ca_file")
+        spec.tls.ca_file = str(ca.resolve())
     secrets: dict[str, str] = {}
     for i, cred in enumerate(spec.credentials):
         for env in cred.env_names():

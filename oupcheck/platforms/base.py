@@ -36,16 +36,25 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 tail = self.log.read_text(errors="replace")[-800:]
                 raise RuntimeError(f"{self.argv[0]} exited with {self.proc.returncode}: {tail}")
-            try:
-                r = requests.get(self.ready_url, timeout=2)
-                if r.status_code < 500:
-                    return self
-            except requests.RequestException:
-                pass
+            if self._ready():
+                return self
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"{self.argv[0]} not ready at {self.ready_url} "
                            f"within {self.ready_timeout:g} s (log: {self.log})")
+
+    def _ready(self) -> bool:
+        if self.ready_url.startswith("tcp://"):
+            host, port = self.ready_url[6:].rsplit(":", 1)
+            try:
+                with socket.create_connection((host, int(port)), timeout=2):
+                    return True
+            except OSError:
+                return False
+        try:
+            return requests.get(self.ready_url, timeout=2).status_code < 500
+        except requests.RequestException:
+            return False
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -32,8 +32,11 @@ def pygeoapi_bin() -> str:
     return found
 
 
-def prepare(workdir: Path, port: int) -> dict[str, str]:
-    """Write data, config and OpenAPI document into ``workdir``; return the server env."""
+def prepare(workdir: Path, port: int, public_url: str | None = None) -> dict[str, str]:
+    """Write data, config and OpenAPI document into ``workdir``; return the server env.
+
+    ``public_url`` is the URL clients use (a TLS front before pygeoapi); links point there.
+    """
     from tinydb import TinyDB  # a dependency of pygeoapi
 
     src = root_dir("fixtures") / "pygeoapi"
@@ -49,7 +52,8 @@ def prepare(workdir: Path, port: int) -> dict[str, str]:
     for name in GEOJSON_COLLECTIONS:
         shutil.copyfile(src / "data" / f"{name}.geojson", data / f"{name}.geojson")
     config = string.Template((src / "config.template.yml").read_text("utf-8")).substitute(
-        PORT=port, DATA_DIR=str(data))
+        PORT=port, DATA_DIR=str(data),
+        PUBLIC_URL=(public_url or f"http://127.0.0.1:{port}").rstrip("/"))
     cfg = workdir / "pygeoapi-config.yml"
     oas = workdir / "pygeoapi-openapi.yml"
     cfg.write_text(config, encoding="utf-8")
@@ -59,10 +63,11 @@ def prepare(workdir: Path, port: int) -> dict[str, str]:
     return env
 
 
-def server(workdir: Path, port: int | None = None) -> tuple[ServerProcess, str]:
+def server(workdir: Path, port: int | None = None,
+           public_url: str | None = None) -> tuple[ServerProcess, str]:
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
-    env = prepare(workdir, port)
+    env = prepare(workdir, port, public_url)
     url = f"http://127.0.0.1:{port}/"
     # gunicorn, as pygeoapi is deployed in production ('pygeoapi serve' is Flask's debug server)
     proc = ServerProcess([sys.executable, "-m", "gunicorn", "pygeoapi.flask_app:APP",

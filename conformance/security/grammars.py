@@ -1,0 +1,80 @@
+"""Hypothesis strategies for malformed query values, built from the standards' own grammars.
+
+Each strategy yields values that the grammar rejects, so a conforming server must answer 4xx.
+OGC API - Features Part 1 (clause 7.15.3 bbox, 7.15.4 datetime per RFC 3339 and its interval
+grammar, 7.15.2 limit: integer >= 1).
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+_num = st.floats(min_value=-180, max_value=180, allow_nan=False).map(lambda f: f"{f:g}")
+_junk = st.sampled_from(["", " ", "a", "NaN", "-Infinity", "1e", "0x1A", "--1", "1..2", "½",
+                         "1;DROP", "%00", "null", "[1]", "1,", "∞"])
+_lon = st.floats(min_value=-180, max_value=180, allow_nan=False)
+_lat = st.floats(min_value=-90, max_value=90, allow_nan=False)
+
+
+def _bbox_wrong_count():
+    return st.sampled_from([1, 2, 3, 5, 7, 8]).flatmap(
+        lambda n: st.lists(_num, min_size=n, max_size=n)).map(",".join)
+
+
+def _bbox_not_numbers():
+    return st.tuples(st.lists(_num, min_size=3, max_size=3), _junk, st.integers(0, 3)).map(
+        lambda t: ",".join(t[0][: t[2]] + [t[1]] + t[0][t[2]:]))
+
+
+def _bbox_latitude_out_of_range():
+    big = st.floats(min_value=90.000001, max_value=1e6, allow_nan=False)
+    return st.tuples(_lon, big, st.booleans()).map(
+        lambda t: f"{t[0]:g},{(-t[1] if t[2] else 0):g},{t[0]:g},{t[1]:g}")
+
+
+def _bbox_lower_above_upper():
+    return st.tuples(_lon, _lat, _lon, _lat).filter(lambda t: t[1] > t[3] + 1e-9).map(
+        lambda t: f"{t[0]:g},{t[1]:g},{t[2]:g},{t[3]:g}")
+
+
+def ogc_bbox():
+    return st.one_of(_bbox_wrong_count(), _bbox_not_numbers(), _bbox_latitude_out_of_range(),
+                     _bbox_lower_above_upper())
+
+
+def _bad_instant():
+    year = st.integers(1000, 2999)
+    field = st.sampled_from(["month", "day", "hour", "minute", "second", "offset", "sep"])
+
+    def build(t):
+        y, which, v = t
+        parts = {"month": "06", "day": "15", "hour": "12", "minute": "30", "second": "00",
+                 "offset": "Z", "sep": "T"}
+        bad = {"month": ["00", "13", "99"], "day": ["00", "32", "99"], "hour": ["24", "25", "99"],
+               "minute": ["60", "99"], "second": ["61", "99"], "offset": ["+25:00", "+0x", "ZZ"],
+               "sep": ["X", "_"]}[which]
+        parts[which] = bad[v % len(bad)]
+        return (f"{y:04d}-{parts['month']}-{parts['day']}{parts['sep']}{parts['hour']}:"
+                f"{parts['minute']}:{parts['second']}{parts['offset']}")
+    return st.tuples(year, field, st.integers(0, 5)).map(build)
+
+
+def ogc_datetime():
+    good = st.just("2020-01-01T00:00:00Z")
+    return st.one_of(
+        _bad_instant(),
+        st.tuples(_bad_instant(), good).map(lambda t: f"{t[1]}/{t[0]}"),
+        st.just("2021-01-01T00:00:00Z/2020-01-01T00:00:00Z"),   # end before start
+        st.text(alphabet="abcxyz-:/ ", min_size=1, max_size=12).filter(lambda s: s not in ("..",)),
+        st.sampled_from(["/", "//", "2020-01-01T00:00:00Z/../..", "now", "yesterday"]),
+    )
+
+
+def ogc_limit():
+    return st.one_of(st.integers(max_value=0).map(str),
+                     st.floats(min_value=0.01, max_value=1e6, allow_nan=False)
+                     .filter(lambda f: not float(f).is_integer()).map(repr),
+                     _junk.filter(lambda s: s.strip() != ""))
+
+
+OGC_PARAMETERS = {"bbox": ogc_bbox, "datetime": ogc_datetime, "limit": ogc_limit}

@@ -1,0 +1,86 @@
+"""Malformed input generated from the standards' grammars (hypothesis): the platform answers
+4xx, never 5xx, never a stack trace. Seeded and bounded by profile parameters; hypothesis
+shrinks a failure to the smallest failing request, which the FAIL row cites."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from oupcheck.verdicts import CheckFailed, Inconclusive
+
+from . import grammars
+from .leaks import stack_trace
+from .markers import requirement
+from .surface import discover
+
+
+@pytest.fixture(scope="module")
+def items(endpoint, http):
+    s = discover(endpoint, http)
+    if not s.items_url:
+        raise Inconclusive(f"no grammar-based generator for this interface yet ({s.kind}); "
+                           "OGC API - Features query parameters are covered", evidence=s.evidence)
+    return s
+
+
+def _campaign(run, http, items_url, judge):
+    """Run the generator for each parameter; raise CheckFailed on the minimal failing request."""
+    examples = int(run.param("fuzz_examples", 40))
+    budget = float(run.param("fuzz_seconds", 30))
+    t0 = time.monotonic()
+    for name, strategy in grammars.OGC_PARAMETERS.items():
+        sent = []
+
+        @seed(int(run.param("fuzz_seed", 20261127)))
+        @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
+                  suppress_health_check=list(HealthCheck),
+                  phases=[Phase.explicit, Phase.generate, Phase.shrink])
+        @given(value=strategy())
+        def probe(value):
+            if time.monotonic() - t0 > budget:
+                return  # bounded: later examples are not sent
+            ex = http.get(items_url, params={name: value}, accept="application/geo+json",
+                          note=f"malformed {name} (generated)")
+            sent.append(ex)
+            problem = judge(ex)
+            if problem:
+                raise CheckFailed(f"malformed {name}={value!r}: {problem}",
+                                  expected="4xx without a stack trace",
+                                  actual=f"HTTP {ex.status}" + (f"; {stack_trace(ex.body_excerpt)}"
+                                                                if stack_trace(ex.body_excerpt)
+                                                                else ""),
+                                  evidence=ex)
+        try:
+            probe()
+        except CheckFailed as exc:
+            # hypothesis re-raises the minimal example's failure: that exchange is the evidence
+            exc.message = f"{exc.message} (minimal of {len(sent)} generated requests)"
+            raise
+    return time.monotonic() - t0
+
+
+def _no_server_error(ex):
+    if ex.status >= 500:
+        return f"server error HTTP {ex.status}"
+    found = stack_trace(ex.body_excerpt)
+    return f"stack trace in the answer ({found})" if found else None
+
+
+def _rejected(ex):
+    if not 400 <= ex.status < 500:
+        return f"not rejected (HTTP {ex.status})"
+    return None
+
+
+@requirement("owasp-api:API8-malformed-input-no-5xx")
+def test_malformed_input_never_breaks_the_server(oup_run, http, items):
+    _campaign(oup_run, http, items.items_url, _no_server_error)
+
+
+@requirement("owasp-api:API8-malformed-input-rejected")
+def test_malformed_input_rejected(oup_run, http, items):
+    _campaign(oup_run, http, items.items_url, _rejected)

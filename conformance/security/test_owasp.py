@@ -1,0 +1,166 @@
+"""OWASP API Security Top 10 (2023) probes that are safe from outside.
+
+Nothing here changes data unless the target file sets ``writes_allowed``; even then only an
+unauthenticated create is sent, and anything it creates is deleted again.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from oupcheck.errors import TransportError
+from oupcheck.http import EvidenceClient
+from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect
+
+from .markers import requirement
+from .surface import discover
+
+REFUSED = {401, 403, 405, 501}
+
+
+@pytest.fixture(scope="module")
+def surface(endpoint, http):
+    return discover(endpoint, http)
+
+
+def _need_items(surface):
+    if not surface.items_url:
+        raise Inconclusive(f"no data endpoint found to probe (interface: {surface.kind}); "
+                           "this check knows OGC API - Features collections",
+                           evidence=surface.evidence)
+
+
+def _feature(fid: str) -> dict:
+    return {"type": "Feature", "id": fid, "geometry": {"type": "Point", "coordinates": [5.1, 52.1]},
+            "properties": {"name": "oupcheck unauthenticated write probe"}}
+
+
+@requirement("owasp-api:API2-unauthenticated-writes")
+def test_unauthenticated_writes_rejected(oup_run, surface, http):
+    _need_items(surface)
+    writes = oup_run.target.spec.writes_allowed
+    run_tag = uuid.uuid4().hex[:10]
+    absent = f"oupcheck-{run_tag}-absent"
+    probes = [("PUT", f"{surface.items_url}/{absent}", _feature(absent)),
+              ("PATCH", f"{surface.items_url}/{absent}", {"properties": {}}),
+              ("DELETE", f"{surface.items_url}/{absent}", None)]
+    if writes:
+        probes.insert(0, ("POST", surface.items_url, _feature(f"oupcheck-{run_tag}-new")))
+    else:
+        probes.insert(0, ("POST", surface.items_url, {}))  # an empty body creates nothing
+    undecided = []
+    for method, url, body in probes:
+        ex = http.request(method, url, json_body=body, auth=False,
+                          headers={"Content-Type": "application/geo+json"} if body is not None else None,
+                          note=f"unauthenticated {method}: must be refused")
+        if 200 <= ex.status < 300:
+            if method == "POST" and ex.header("location"):
+                _cleanup(http, ex.header("location"))
+            raise CheckFailed(f"an unauthenticated {method} was accepted",
+                              expected="401, 403 or 405", actual=f"HTTP {ex.status}", evidence=ex)
+        valid_create = method == "POST" and writes
+        if ex.status in REFUSED or (valid_create and 400 <= ex.status < 500):
+            continue
+        undecided.append(ex)
+    if undecided:
+        raise Inconclusive(
+            "no write was accepted, but " + ", ".join(f"{e.method} got HTTP {e.status}"
+                                                       for e in undecided) +
+            ": the request was judged on its content, not refused for missing credentials"
+            + ("" if writes else " (set writes_allowed to send a valid create)"),
+            evidence=undecided)
+
+
+def _cleanup(http: EvidenceClient, location: str) -> None:
+    try:
+        http.request("DELETE", location, note="clean-up of the unauthenticated create")
+    except TransportError:
+        pass
+
+
+@requirement("owasp-api:API4-page-size")
+def test_page_size_capped(oup_run, surface, http):
+    _need_items(surface)
+    huge = int(oup_run.param("huge_limit", 10_000_000))
+    cap = int(oup_run.param("max_page_size", 10_000))
+    ex = http.get(surface.items_url, params={"limit": huge}, accept="application/geo+json",
+                  note="a huge page size must be capped or refused")
+    if 400 <= ex.status < 500:
+        return
+    expect(ex.status == 200, "a huge page size was not answered with a page or a 4xx",
+           expected="200 with a capped page, or 400", actual=f"HTTP {ex.status}", evidence=ex)
+    if ex.body_capped:
+        raise CheckFailed("the response to a huge page size exceeds the body cap",
+                          expected=f"<= {cap} items", actual=f">{ex.body_bytes} bytes", evidence=ex)
+    doc = EvidenceClient.json(ex)
+    n = len(doc.get("features") or []) if isinstance(doc, dict) else 0
+    expect(n <= cap, "a huge page size is not capped", expected=f"<= {cap} items per page",
+           actual=f"{n} items", evidence=ex)
+
+
+@requirement("owasp-api:API4-body-size")
+def test_oversized_body_refused(oup_run, surface, endpoint, http):
+    size = int(oup_run.param("oversized_body_bytes", 12 * 1024 * 1024))
+    url = surface.items_url or endpoint.base
+    body = b'{"type":"Feature","properties":{"pad":"' + b"x" * size + b'"}}'
+    try:
+        ex = http.request("POST", url, data=body, auth=False,
+                          headers={"Content-Type": "application/geo+json"},
+                          note=f"an oversized body ({size} bytes) must be refused")
+    except TransportError as exc:
+        if re.search(r"reset|broken pipe|aborted|closed", str(exc), re.I):
+            return  # the server closed the connection instead of reading the body
+        raise
+    expect(400 <= ex.status < 500, "an oversized request body was not refused",
+           expected="413 (or another 4xx)", actual=f"HTTP {ex.status}", evidence=ex)
+
+
+PROBE_PATHS = [  # path, what a real exposure looks like in the body
+    (".env", re.compile(r"^[A-Z_][A-Z0-9_]*=", re.M), "environment file"),
+    (".git/config", re.compile(r"\[core\]"), "git repository"),
+    ("server-status", re.compile(r"Apache Server Status"), "Apache server-status"),
+    ("actuator/env", re.compile(r"propertySources|activeProfiles"), "Spring actuator"),
+    ("actuator/heapdump", re.compile(r"JAVA PROFILE"), "Spring heap dump"),
+    ("phpinfo.php", re.compile(r"PHP Version"), "phpinfo"),
+    ("debug/vars", re.compile(r"\"memstats\""), "Go expvar"),
+    ("debug/pprof/", re.compile(r"Types of profiles available"), "Go pprof"),
+    ("console", re.compile(r"Interactive Console|Werkzeug"), "debug console"),
+    ("admin/", re.compile(r"Django administration|<title>[^<]*admin", re.I), "admin interface"),
+]
+
+
+@requirement("owasp-api:API9-undocumented-paths")
+def test_no_exposed_debug_paths(endpoint, http):
+    p = urlsplit(endpoint.base)
+    roots = {endpoint.base, urlunsplit((p.scheme, p.netloc, "/", "", ""))}
+    for root in sorted(roots):
+        for path, signature, what in PROBE_PATHS:
+            ex = http.get(root + path, auth=False, note=f"must not expose a {what}")
+            exposed = ex.status == 200 and signature.search(ex.body_excerpt or "")
+            expect(not exposed, f"{what} is reachable without authentication",
+                   expected="404 / 401 / 403", actual=f"HTTP {ex.status} with {what} content",
+                   evidence=ex)
+
+
+@requirement("owasp-api:API9-old-versions")
+def test_old_versions_retired(endpoint, http):
+    path = urlsplit(endpoint.base).path
+    m = re.search(r"/v(\d+)(/|$)", path)
+    if not m:
+        raise NotApplicable(f"the base path {path!r} has no major-version segment (/vN): there "
+                            "are no older versions to look for")
+    n = int(m.group(1))
+    old = path[: m.start()] + f"/v{max(n - 1, 0)}" + path[m.end() - (1 if m.group(2) else 0):]
+    p = urlsplit(endpoint.base)
+    url = urlunsplit((p.scheme, p.netloc, old, "", ""))
+    ex = http.get(url, accept="application/json", note="the previous major version")
+    if ex.status != 200:
+        return
+    announced = ex.header("sunset") or ex.header("deprecation")
+    expect(announced, f"an older API version (v{max(n - 1, 0)}) is still served without a "
+           "deprecation notice", expected="404/410, or Deprecation/Sunset headers",
+           actual=f"HTTP {ex.status} without Deprecation or Sunset", evidence=ex)

@@ -1,0 +1,189 @@
+"""nginx (Debian package) as a TLS front before a platform, with good or deliberately weak
+settings. Used by ``oupcheck demo --profile security-baseline`` and by the self-tests.
+
+Every setting of a front is data (``Front``), so a test can name exactly which weaknesses a
+front plants. Certificates are made at start time (``certs.py``); nothing leaves loopback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import certs
+from .base import ServerProcess, free_port
+
+# NCSC-NL TLS guidelines: "good" suites only (ECDHE + AEAD); TLS 1.3 suites are OpenSSL's defaults
+GOOD_CIPHERS = ("ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
+GOOD_CURVES = "X25519:prime256v1:secp384r1"
+HSTS_ONE_YEAR = "max-age=31536000; includeSubDomains"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@dataclass(frozen=True)
+class Front:
+    name: str
+    protocols: str = "TLSv1.2 TLSv1.3"
+    ciphers: str = GOOD_CIPHERS
+    curves: str = GOOD_CURVES
+    cert: str = "ca-issued"            # or "self-signed-expired"
+    key_kind: str = "ec-p256"           # rsa-2048 where RSA key exchange must be possible
+    hsts: str | None = HSTS_ONE_YEAR
+    server_tokens: bool = False
+    headers: dict[str, str] = field(default_factory=lambda: dict(SECURITY_HEADERS))
+    hide_upstream: tuple[str, ...] = ("X-Powered-By",)
+    redirect_http: bool = True          # plain-HTTP port answers 301 to https
+    # NL API Design Rules gateway settings (off for the plain TLS fronts)
+    prefix: str = "/"                   # path under which the platform is published, e.g. /v1/
+    api_version: str | None = None      # API-Version header on every answer
+    openapi_alias: str | None = None    # upstream path served as {prefix}openapi.json (CORS *)
+    trailing_slash_404: bool = False    # /path/ -> 404 instead of being served
+
+    def replace(self, **kw: object) -> "Front":
+        return dataclasses.replace(self, **kw)
+
+
+GOOD = Front(name="good")
+# Exactly the planted weaknesses; everything else as GOOD (the self-tests rely on this).
+WEAK = GOOD.replace(
+    name="weak",
+    protocols="TLSv1 TLSv1.1 TLSv1.2",                                 # phase-out versions
+    ciphers="ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:AES256-GCM-SHA384:@SECLEVEL=0",  # RSA kex
+    cert="self-signed-expired", key_kind="rsa-3072",                   # untrusted and expired
+    hsts=None,                                                         # no HSTS
+    server_tokens=True,                                                # Server: nginx/1.x
+    headers={**SECURITY_HEADERS, "X-Powered-By": "PHP/7.4.3"},         # version-leaking header
+    hide_upstream=("X-Powered-By",),
+)
+WEAK_PLANTED = ("protocol versions TLS 1.0/1.1", "RSA key exchange suites",
+                "self-signed certificate", "expired certificate", "no HSTS",
+                "version-leaking Server and X-Powered-By headers")
+
+
+def nginx_bin() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if not found:
+        raise RuntimeError("nginx is not installed (apt-get install -y nginx)")
+    return found
+
+
+def _headers(front: Front) -> str:
+    lines = []
+    for k, v in front.headers.items():
+        lines.append(f'        add_header {k} "{v}" always;')
+    if front.hsts:
+        lines.append(f'        add_header Strict-Transport-Security "{front.hsts}" always;')
+    if front.api_version:
+        lines.append(f'        add_header API-Version "{front.api_version}" always;')
+    lines += [f"        proxy_hide_header {h};" for h in front.hide_upstream]
+    return "\n".join(lines)
+
+
+def render_conf(front: Front, prefix_dir: Path, cert: certs.CertFiles, upstream: str,
+                https_port: int, http_port: int) -> str:
+    up = upstream.rstrip("/") + "/"
+    hdr = _headers(front)
+    proxy = ("        proxy_set_header Host $http_host;\n"
+             "        proxy_set_header X-Forwarded-Proto https;\n"
+             "        proxy_http_version 1.1;\n")
+    extra = ""
+    if front.trailing_slash_404:
+        extra += f"    location ~ ^{front.prefix}.+/$ {{\n{hdr}\n        return 404;\n    }}\n"
+    if front.openapi_alias:
+        extra += (f"    location = {front.prefix}openapi.json {{\n{hdr}\n"
+                  "        add_header Access-Control-Allow-Origin \"*\" always;\n"
+                  f"        proxy_hide_header Access-Control-Allow-Origin;\n{proxy}"
+                  f"        proxy_pass {up}{front.openapi_alias.lstrip('/')};\n    }}\n")
+    redirect = (f"        return 301 https://127.0.0.1:{https_port}$request_uri;"
+                if front.redirect_http else f"        proxy_pass {up};")
+    tmp = prefix_dir / "tmp"
+    return f"""# oupcheck TLS front '{front.name}' (generated; loopback only)
+daemon off;
+master_process on;
+worker_processes 1;
+pid {prefix_dir}/nginx.pid;
+error_log {prefix_dir}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {prefix_dir}/access.log;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server_tokens {"on" if front.server_tokens else "off"};
+    client_max_body_size 1m;
+    server {{
+        listen 127.0.0.1:{http_port};
+{redirect}
+    }}
+    server {{
+        listen 127.0.0.1:{https_port} ssl;
+        ssl_certificate {cert.cert};
+        ssl_certificate_key {cert.key};
+        ssl_protocols {front.protocols};
+        ssl_ciphers {front.ciphers};
+        ssl_ecdh_curve {front.curves};
+        ssl_prefer_server_ciphers on;
+        ssl_session_tickets off;
+{extra}        location {front.prefix} {{
+{hdr}
+{proxy}            proxy_pass {up};
+        }}
+    }}
+}}
+"""
+
+
+class NginxFront:
+    """One nginx process: an HTTPS port before ``upstream`` and a plain-HTTP port."""
+
+    def __init__(self, front: Front, workdir: Path, upstream: str,
+                 ca: tuple[Path, object, object] | None = None):
+        self.front = front
+        self.dir = workdir / f"nginx-{front.name}"
+        (self.dir / "tmp").mkdir(parents=True, exist_ok=True)
+        self.https_port, self.http_port = free_port(), free_port()
+        if front.cert == "self-signed-expired":
+            self.cert = certs.make_leaf(self.dir, "server", key_kind=front.key_kind,
+                                        not_before_days=-400, not_after_days=-10)
+        else:
+            ca = ca or certs.make_ca(self.dir)
+            self.cert = certs.make_leaf(self.dir, "server", key_kind=front.key_kind, ca=ca)
+        self.ca_file = ca[0] if ca else None
+        conf = self.dir / "nginx.conf"
+        conf.write_text(render_conf(front, self.dir, self.cert, upstream, self.https_port,
+                                    self.http_port), encoding="utf-8")
+        self.proc = ServerProcess([nginx_bin(), "-c", str(conf), "-p", str(self.dir)],
+                                  cwd=self.dir, log=self.dir / "stderr.log",
+                                  ready_url=f"tcp://127.0.0.1:{self.https_port}", ready_timeout=20)
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.https_port}{self.front.prefix}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}{self.front.prefix}"
+
+    def start(self) -> "NginxFront":
+        self.proc.start()
+        return self
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+    def __enter__(self) -> "NginxFront":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

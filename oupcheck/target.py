@@ -97,6 +97,9 @@ class TLSSettings(Strict):
     verify: bool = Field(default=True, description="false: HTTP probes do not verify the "
                          "certificate (the TLS rows still judge it)")
     server_name: str | None = Field(default=None, description="SNI name, if not the URL host")
+    scan_file: str | None = Field(default=None, description="Judge this recorded TLS scan "
+                                  "(sslyze JSON, or an evidence.jsonl holding one) instead of "
+                                  "scanning: re-evaluation without the platform")
 
 
 class TargetFile(Strict):
@@ -179,6 +182,14 @@ def load_target(ref: str, kind: str | None = None) -> Target:
             raise UsageError(f"CA file {spec.tls.ca_file} does not exist", source=ref,
                              line=yamlsrc.line_for(lines, ("tls", "ca_file")), field="tls.ca_file")
         spec.tls.ca_file = str(ca.resolve())
+    if spec.tls.scan_file:
+        sf = Path(spec.tls.scan_file)
+        sf = sf if sf.is_absolute() else path.parent / sf
+        if not sf.is_file():
+            raise UsageError(f"scan file {spec.tls.scan_file} does not exist", source=ref,
+                             line=yamlsrc.line_for(lines, ("tls", "scan_file")),
+                             field="tls.scan_file")
+        spec.tls.scan_file = str(sf.resolve())
     secrets: dict[str, str] = {}
     for i, cred in enumerate(spec.credentials):
         for env in cred.env_names():

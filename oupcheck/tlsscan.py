@@ -84,6 +84,34 @@ def scan(host: str, port: int, *, server_name: str | None = None, ca_file: Path 
     return res
 
 
+def load_recorded(path: Path) -> ScanResult:
+    """A scan recorded earlier: sslyze's JSON output, or an evidence.jsonl with a tls-scan."""
+    text = Path(path).read_text(encoding="utf-8")
+    result: dict[str, Any] | None = None
+    started, version = "", None
+    try:
+        doc = json.loads(text)
+        results = doc.get("server_scan_results") or []
+        result = results[0] if results else None
+        version = doc.get("sslyze_version")
+    except json.JSONDecodeError:
+        for line in text.splitlines():
+            rec = json.loads(line) if line.strip() else {}
+            if rec.get("kind") == "tls-scan" and rec.get("data"):
+                result, started = rec["data"], rec.get("started", "")
+                break
+    if not result:
+        raise ValueError(f"{path}: no TLS scan result in it")
+    loc = result.get("server_location") or {}
+    res = ScanResult(host=loc.get("hostname", "?"), port=int(loc.get("port") or 0),
+                     server_name=(result.get("network_configuration") or {}).get(
+                         "tls_server_name_indication", ""), started=started, elapsed_s=0.0,
+                     result=result, sslyze_version=version)
+    if result.get("scan_status") != "COMPLETED":
+        res.error = f"the recorded scan did not complete ({result.get('scan_status')})"
+    return res
+
+
 def _main(argv: list[str]) -> int:
     """Child process: scan one server, print sslyze's JSON on stdout."""
     host, port, sni, ca, timeout = argv[1], int(argv[2]), argv[3], argv[4], int(argv[5])

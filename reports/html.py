@@ -26,7 +26,45 @@ def _env() -> Environment:
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
                       lstrip_blocks=True)
     env.filters["short"] = _short_id
+    env.filters["tls_summary"] = tls_summary
     return env
+
+
+TLS_COMMANDS = (("ssl_2_0_cipher_suites", "SSL 2.0"), ("ssl_3_0_cipher_suites", "SSL 3.0"),
+                ("tls_1_0_cipher_suites", "TLS 1.0"), ("tls_1_1_cipher_suites", "TLS 1.1"),
+                ("tls_1_2_cipher_suites", "TLS 1.2"), ("tls_1_3_cipher_suites", "TLS 1.3"))
+
+
+def tls_summary(data: dict[str, Any] | None) -> str:
+    """A readable digest of a recorded sslyze result: versions, suites, certificate."""
+    if not data:
+        return "(no scan result)"
+    sr = data.get("scan_result") or {}
+    lines = []
+    for cmd, label in TLS_COMMANDS:
+        res = (sr.get(cmd) or {}).get("result") or {}
+        names = [(s.get("cipher_suite") or {}).get("name", "?")
+                 for s in res.get("accepted_cipher_suites") or []]
+        lines.append(f"{label}: {', '.join(names) if names else 'not offered'}")
+    curves = ((sr.get("elliptic_curves") or {}).get("result") or {}).get("supported_curves") or []
+    lines.append("groups: " + (", ".join(c.get("name", "?") for c in curves) or "none found"))
+    deps = (((sr.get("certificate_info") or {}).get("result") or {})
+            .get("certificate_deployments") or [])
+    chain = deps[0].get("received_certificate_chain") or [] if deps else []
+    if chain:
+        leaf = chain[0]
+        pk = leaf.get("public_key") or {}
+        lines.append(f"certificate: {(leaf.get('subject') or {}).get('rfc4514_string')}, issued by "
+                     f"{(leaf.get('issuer') or {}).get('rfc4514_string')}, valid "
+                     f"{leaf.get('not_valid_before')} .. {leaf.get('not_valid_after')}, "
+                     f"{pk.get('algorithm')} {pk.get('key_size')} bit, signed with "
+                     f"{(leaf.get('signature_hash_algorithm') or {}).get('name')}")
+    for name in ("tls_compression", "tls_1_3_early_data", "session_renegotiation",
+                 "tls_extended_master_secret"):
+        res = (sr.get(name) or {}).get("result")
+        if res:
+            lines.append(f"{name}: " + ", ".join(f"{k}={v}" for k, v in res.items()))
+    return "\n".join(lines)
 
 
 def _short_id(rid: str) -> str:

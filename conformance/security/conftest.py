@@ -11,7 +11,7 @@ import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.evidence import Exchange
-from oupcheck.tlsscan import ScanResult, scan
+from oupcheck.tlsscan import ScanResult, load_recorded, scan
 from oupcheck.verdicts import Inconclusive
 
 
@@ -28,6 +28,7 @@ class Endpoint:
         tls = run.target.spec.tls
         self.server_name = tls.server_name or self.host
         self.ca_file = tls.ca_file
+        self.scan_file = tls.scan_file
         self.guideline = str(run.param("ncsc_guideline", "2025-05"))
         self._scan: ScanResult | None = None
         self._scan_ex: Exchange | None = None
@@ -47,16 +48,20 @@ class Endpoint:
 
     def tls(self) -> tuple[ScanResult, Exchange]:
         """The TLS scan of the HTTPS endpoint (run once, cited by every TLS row)."""
-        if self.scheme != "https":
+        if self.scheme != "https" and not self.scan_file:
             raise Inconclusive(f"the target is given as {self.url}, not https://: no TLS endpoint "
                                "to scan (give the HTTPS URL of the platform)")
         store = self.run.store
         if self._scan is None:
             limits = self.run.target.spec.limits
             deadline = float(self.run.param("tls_scan_deadline_s", 120))
-            res = scan(self.host, self.port, server_name=self.server_name,
-                       ca_file=self.ca_file, network_timeout=max(1, int(limits.connect_timeout)),
-                       deadline_s=deadline)
+            if self.scan_file:
+                res = load_recorded(self.scan_file)
+            else:
+                res = scan(self.host, self.port, server_name=self.server_name,
+                           ca_file=self.ca_file,
+                           network_timeout=max(1, int(limits.connect_timeout)),
+                           deadline_s=deadline)
             eid, seq = store.next_id()
             cmd = ["python -m sslyze", f"{self.host}:{self.port}", f"--sni {self.server_name}",
                    "--certinfo --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 --tlsv1_3 --compression "
@@ -69,7 +74,9 @@ class Endpoint:
                                "deadline_s": deadline}),
                           started=res.started, kind="tls-scan", error=res.error,
                           elapsed_ms=round(res.elapsed_s * 1000, 1),
-                          note=f"sslyze {res.sslyze_version or '?'} scan of the HTTPS endpoint",
+                          note=(f"recorded TLS scan replayed from {self.scan_file}"
+                                if self.scan_file else
+                                f"sslyze {res.sslyze_version or '?'} scan of the HTTPS endpoint"),
                           curl=" ".join(cmd), data=res.result or None)
             store.add(ex)
             self._scan, self._scan_ex = res, ex

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-_num = st.floats(min_value=-180, max_value=180, allow_nan=False).map(lambda f: f"{f:g}")
+_num = st.floats(min_value=-180, max_value=180, allow_nan=False).map(lambda f: repr(f))
 _junk = st.sampled_from(["", " ", "a", "NaN", "-Infinity", "1e", "0x1A", "--1", "1..2", "½",
                          "1;DROP", "%00", "null", "[1]", "1,", "∞"])
 _lon = st.floats(min_value=-180, max_value=180, allow_nan=False)
@@ -29,12 +29,12 @@ def _bbox_not_numbers():
 def _bbox_latitude_out_of_range():
     big = st.floats(min_value=90.000001, max_value=1e6, allow_nan=False)
     return st.tuples(_lon, big, st.booleans()).map(
-        lambda t: f"{t[0]:g},{(-t[1] if t[2] else 0):g},{t[0]:g},{t[1]:g}")
+        lambda t: ",".join(repr(x) for x in (t[0], -t[1] if t[2] else 0.0, t[0], t[1])))
 
 
 def _bbox_lower_above_upper():
     return st.tuples(_lon, _lat, _lon, _lat).filter(lambda t: t[1] > t[3] + 1e-9).map(
-        lambda t: f"{t[0]:g},{t[1]:g},{t[2]:g},{t[3]:g}")
+        lambda t: ",".join(repr(x) for x in t))
 
 
 def ogc_bbox():

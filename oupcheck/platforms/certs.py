@@ -65,7 +65,8 @@ def make_ca(folder: Path, name: str = "oupcheck test CA") -> tuple[Path, object,
 
 def make_leaf(folder: Path, stem: str, *, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
               key_kind: str = "ec-p256", ca: tuple[Path, object, x509.Certificate] | None = None,
-              not_before_days: int = -1, not_after_days: int = 30) -> CertFiles:
+              not_before_days: int = -1, not_after_days: int = 30,
+              hash_name: str = "sha256") -> CertFiles:
     """A server certificate for ``hosts``; self-signed when ``ca`` is None.
 
     ``not_before_days``/``not_after_days`` are relative to now (negative = in the past), so an
@@ -93,7 +94,8 @@ def make_leaf(folder: Path, stem: str, *, hosts: tuple[str, ...] = ("127.0.0.1",
                            critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
                 signer.public_key()), critical=False)
-            .sign(signer, hashes.SHA256()))
+            .sign(signer, {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(),
+                           "sha1": hashes.SHA1()}[hash_name]))
     cert_path, key_path = folder / f"{stem}.pem", folder / f"{stem}.key"
     chain = cert.public_bytes(serialization.Encoding.PEM)
     if ca:

@@ -36,7 +36,12 @@ class Front:
     ciphers: str = GOOD_CIPHERS
     curves: str = GOOD_CURVES
     cert: str = "ca-issued"            # or "self-signed-expired"
-    key_kind: str = "ec-p256"           # rsa-2048 where RSA key exchange must be possible
+    key_kind: str = "ec-p256"           # rsa-3072 where RSA key exchange must be possible
+    cert_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
+    cert_hash: str = "sha256"
+    early_data: bool = False            # TLS 1.3 0-RTT (needs session tickets)
+    session_tickets: bool = False
+    conf_commands: tuple[str, ...] = ()  # ssl_conf_command lines, e.g. "Options -ExtendedMasterSecret"
     hsts: str | None = HSTS_ONE_YEAR
     server_tokens: bool = False
     headers: dict[str, str] = field(default_factory=lambda: dict(SECURITY_HEADERS))
@@ -47,6 +52,7 @@ class Front:
     api_version: str | None = None      # API-Version header on every answer
     openapi_alias: str | None = None    # upstream path served as {prefix}openapi.json (CORS *)
     trailing_slash_404: bool = False    # /path/ -> 404 instead of being served
+    old_prefix: str | None = None       # an older version still served (e.g. /v1/ beside /v2/)
 
     def replace(self, **kw: object) -> "Front":
         return dataclasses.replace(self, **kw)
@@ -103,8 +109,12 @@ def render_conf(front: Front, prefix_dir: Path, cert: certs.CertFiles, upstream:
                   "        add_header Access-Control-Allow-Origin \"*\" always;\n"
                   f"        proxy_hide_header Access-Control-Allow-Origin;\n{proxy}"
                   f"        proxy_pass {up}{front.openapi_alias.lstrip('/')};\n    }}\n")
+    conf_cmds = "".join(f"        ssl_conf_command {c};\n" for c in front.conf_commands)
+    if front.old_prefix:
+        extra += (f"    location {front.old_prefix} {{\n{hdr}\n{proxy}"
+                  f"        proxy_pass {up};\n    }}\n")
     redirect = (f"        return 301 https://127.0.0.1:{https_port}$request_uri;"
-                if front.redirect_http else f"        proxy_pass {up};")
+                if front.redirect_http else f"        location / {{\n{proxy}            proxy_pass {up};\n        }}")
     tmp = prefix_dir / "tmp"
     return f"""# oupcheck TLS front '{front.name}' (generated; loopback only)
 daemon off;
@@ -134,8 +144,9 @@ http {{
         ssl_ciphers {front.ciphers};
         ssl_ecdh_curve {front.curves};
         ssl_prefer_server_ciphers on;
-        ssl_session_tickets off;
-{extra}        location {front.prefix} {{
+        ssl_session_tickets {"on" if front.session_tickets else "off"};
+        ssl_early_data {"on" if front.early_data else "off"};
+{conf_cmds}{extra}        location {front.prefix} {{
 {hdr}
 {proxy}            proxy_pass {up};
         }}
@@ -148,17 +159,19 @@ class NginxFront:
     """One nginx process: an HTTPS port before ``upstream`` and a plain-HTTP port."""
 
     def __init__(self, front: Front, workdir: Path, upstream: str,
-                 ca: tuple[Path, object, object] | None = None):
+                 ca: tuple[Path, object, object] | None = None, https_port: int | None = None):
         self.front = front
         self.dir = workdir / f"nginx-{front.name}"
         (self.dir / "tmp").mkdir(parents=True, exist_ok=True)
-        self.https_port, self.http_port = free_port(), free_port()
+        self.https_port, self.http_port = https_port or free_port(), free_port()
         if front.cert == "self-signed-expired":
             self.cert = certs.make_leaf(self.dir, "server", key_kind=front.key_kind,
+                                        hosts=front.cert_hosts, hash_name=front.cert_hash,
                                         not_before_days=-400, not_after_days=-10)
         else:
             ca = ca or certs.make_ca(self.dir)
-            self.cert = certs.make_leaf(self.dir, "server", key_kind=front.key_kind, ca=ca)
+            self.cert = certs.make_leaf(self.dir, "server", key_kind=front.key_kind, ca=ca,
+                                        hosts=front.cert_hosts, hash_name=front.cert_hash)
         self.ca_file = ca[0] if ca else None
         conf = self.dir / "nginx.conf"
         conf.write_text(render_conf(front, self.dir, self.cert, upstream, self.https_port,

@@ -1,0 +1,286 @@
+"""security-baseline against real TLS fronts: nginx (Debian) before real pygeoapi, with
+certificates made at test time. Every check FAILs on a target that breaks its requirement and
+PASSes on the good front; the weak front's planted weaknesses FAIL on their own rows only.
+
+Targets, by kind:
+- nginx fronts (``FRONTS``): real TLS and header behaviour;
+- the fault proxy (tests/support/security_faults.py) for behaviour neither nginx nor pygeoapi
+  can be set up to show (accepting writes, TRACE echo, stack traces, exposed .env, a crash);
+- ``replay-*``: the good front's own recorded TLS scan with one setting changed, judged through
+  ``tls.scan_file``, for TLS settings modern OpenSSL cannot offer any more (compression,
+  insecure renegotiation, SHA-1 signatures, secp224r1, no EMS). Labelled test fixtures.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from oupcheck.platforms import certs, nginx
+from oupcheck.profile import load_profile
+
+from .support import security_faults  # noqa: F401  (registers the faults)
+from .support.cli import CliResult
+
+PROFILE = "security-baseline"
+TOKEN = "oupcheck-secret-token-7c1e0b"  # planted: must never reach an output file
+
+G = nginx.GOOD
+FRONTS = {
+    "good": G,
+    "weak": nginx.WEAK,
+    "early-data": G.replace(name="early-data", early_data=True, session_tickets=True),
+    "other-name": G.replace(name="other-name", cert_hosts=("other.example",)),
+    "rsa-2048": G.replace(name="rsa-2048", key_kind="rsa-2048"),
+    "no-redirect": G.replace(name="no-redirect", redirect_http=False),
+    "bare-headers": G.replace(name="bare-headers", headers={}),
+    "csp-unsafe": G.replace(name="csp-unsafe", headers={
+        **nginx.SECURITY_HEADERS, "Content-Security-Policy": "default-src 'self' 'unsafe-inline'"}),
+    "cors-credentials": G.replace(name="cors-credentials", headers={
+        **nginx.SECURITY_HEADERS, "Access-Control-Allow-Credentials": "true"}),
+    "v2-with-v1": G.replace(name="v2-with-v1", prefix="/v2/", old_prefix="/v1/"),
+    "v2-only": G.replace(name="v2-only", prefix="/v2/"),
+}
+
+
+def _replay(mutate: Callable[[dict], None]) -> Callable[[dict], dict]:
+    def apply(scan: dict) -> dict:
+        scan = copy.deepcopy(scan)
+        mutate(scan["scan_result"])
+        return scan
+    return apply
+
+
+def _set(path: str, value: Any) -> Callable[[dict], None]:
+    def mutate(sr: dict) -> None:
+        cmd, *keys = path.split(".")
+        node = sr[cmd]["result"]
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return mutate
+
+
+def _leaf_sha1(sr: dict) -> None:
+    dep = sr["certificate_info"]["result"]["certificate_deployments"][0]
+    dep["received_certificate_chain"][0]["signature_hash_algorithm"] = {"name": "sha1",
+                                                                        "digest_size": 20}
+
+
+REPLAYS = {
+    "replay-good": _replay(lambda sr: None),
+    "replay-secp224r1": _replay(lambda sr: sr["elliptic_curves"]["result"]["supported_curves"]
+                                .append({"name": "secp224r1", "openssl_nid": 713})),
+    "replay-compression": _replay(_set("tls_compression.supports_compression", True)),
+    "replay-insecure-reneg": _replay(_set(
+        "session_renegotiation.supports_secure_renegotiation", False)),
+    "replay-client-reneg": _replay(lambda sr: sr["session_renegotiation"]["result"].update(
+        is_vulnerable_to_client_renegotiation_dos=True, client_renegotiations_success_count=10)),
+    "replay-no-ems": _replay(_set("tls_extended_master_secret.supports_ems_extension", False)),
+    "replay-sha1": _replay(_leaf_sha1),
+}
+
+# requirement -> (target that breaks it, target that keeps it)
+CASES = {
+    "ncsc-tls:versions": ("weak", "good"),
+    "ncsc-tls:cipher-suites": ("weak", "good"),
+    "ncsc-tls:key-exchange": ("replay-secp224r1", "replay-good"),
+    "ncsc-tls:compression": ("replay-compression", "replay-good"),
+    "ncsc-tls:secure-renegotiation": ("replay-insecure-reneg", "replay-good"),
+    "ncsc-tls:client-renegotiation": ("replay-client-reneg", "replay-good"),
+    "ncsc-tls:zero-rtt": ("early-data", "good"),
+    "ncsc-tls:extended-master-secret": ("replay-no-ems", "replay-good"),
+    "ncsc-tls:cert-trust": ("weak", "good"),
+    "ncsc-tls:cert-validity": ("weak", "good"),
+    "ncsc-tls:cert-name": ("other-name", "good"),
+    "ncsc-tls:cert-key": ("rsa-2048", "good"),
+    "ncsc-tls:cert-signature": ("replay-sha1", "replay-good"),
+    "forum-std:https-redirect": ("no-redirect", "good"),
+    "forum-std:hsts": ("weak", "good"),
+    "oshp:x-content-type-options": ("bare-headers", "good"),
+    "oshp:frame-ancestors": ("bare-headers", "good"),
+    "oshp:referrer-policy": ("bare-headers", "good"),
+    "oshp:content-security-policy": ("csp-unsafe", "good"),
+    "oshp:no-version-disclosure": ("weak", "good"),
+    "owasp-api:API8-no-stack-traces": ("fault:stack-trace-404", "good"),
+    "owasp-api:API8-cors-credentials": ("cors-credentials", "good"),
+    "owasp-api:API8-trace-disabled": ("fault:trace-echo", "good"),
+    "owasp-api:API8-malformed-input-no-5xx": ("fault:crash-on-malformed-bbox", "good"),
+    # pygeoapi itself accepts some malformed values (e.g. latitude 91): a real deviation
+    "owasp-api:API8-malformed-input-rejected": ("good", "fault:strict-params"),
+    "owasp-api:API2-unauthenticated-writes": ("fault:accept-writes", "good+writes"),
+    "owasp-api:API4-page-size": ("good@security-tight", "good"),
+    "owasp-api:API4-body-size": ("fault:accept-writes", "good"),
+    "owasp-api:API9-undocumented-paths": ("fault:dotenv-exposed", "good"),
+    "owasp-api:API9-old-versions": ("v2-with-v1", "v2-only"),
+}
+NOT_COVERED = {"owasp-api:API1-object-level-authorisation", "owasp-api:API7-ssrf"}
+# what the weak front plants, as requirement rows (nginx.WEAK_PLANTED in words)
+PLANTED = {"ncsc-tls:versions", "ncsc-tls:cipher-suites", "ncsc-tls:cert-trust",
+           "ncsc-tls:cert-validity", "forum-std:hsts", "oshp:no-version-disclosure"}
+
+
+class Lab:
+    """Starts fronts on demand, writes target files, runs oupcheck once per target."""
+
+    def __init__(self, workdir: Path, upstream: str, proxy, oup):
+        self.dir, self.upstream, self.proxy, self.oup = workdir, upstream, proxy, oup
+        self.ca = certs.make_ca(workdir)
+        self.fronts: dict[str, nginx.NginxFront] = {}
+        self.runs: dict[tuple, CliResult] = {}
+
+    def front(self, name: str) -> nginx.NginxFront:
+        if name not in self.fronts:
+            self.fronts[name] = nginx.NginxFront(FRONTS[name], self.dir, self.upstream,
+                                                 ca=self.ca).start()
+        return self.fronts[name]
+
+    def stop(self) -> None:
+        for f in self.fronts.values():
+            f.stop()
+
+    def target_file(self, key: str, **extra: Any) -> Path:
+        base, _, _ = key.partition("@")
+        writes = base.endswith("+writes")
+        base = base.removesuffix("+writes")
+        spec: dict[str, Any] = {"name": f"self-test target {key}"}
+        if base.startswith("fault:"):
+            spec["interfaces"] = [{"kind": "ogc-api-features", "url": self.proxy.url(base[6:])}]
+            spec["plain_http_url"] = self.proxy.url(base[6:])
+        else:
+            front = self.front("good" if base.startswith("replay-") else base)
+            spec["interfaces"] = [{"kind": "ogc-api-features", "url": front.url}]
+            spec["plain_http_url"] = front.http_url
+            spec["tls"] = {"ca_file": str(self.ca[0]),
+                           "verify": front.front.cert == "ca-issued"}
+            if base.startswith("replay-"):
+                scan = REPLAYS[base](self.recorded_scan())
+                path = self.dir / f"{base}.json"
+                path.write_text(json.dumps({"server_scan_results": [scan]}), encoding="utf-8")
+                spec["tls"]["scan_file"] = str(path)
+        spec["writes_allowed"] = writes
+        spec.update(extra)
+        path = self.dir / f"target-{key.replace(':', '_').replace('@', '_')}.yaml"
+        path.write_text(json.dumps(spec), encoding="utf-8")  # JSON is YAML
+        return path
+
+    def run(self, key: str, only: str | None = None) -> CliResult:
+        cache_key = (key, None if key in ("good", "weak") else only)
+        if cache_key not in self.runs:
+            profile = PROFILE
+            args: list[Any] = []
+            if "@" in key:
+                profile = key.split("@")[1]
+                args = ["--profile-path", Path(__file__).parent / "profiles"]
+            out = self.dir / f"out-{len(self.runs)}"
+            argv = ["run", "--profile", profile, "--target", self.target_file(key), "--out", out,
+                    "--quiet", *args]
+            if cache_key[1]:
+                argv += ["--only", cache_key[1]]
+            res = self.oup(*argv)
+            assert res.report is not None, res.describe()
+            self.runs[cache_key] = res
+        return self.runs[cache_key]
+
+    def recorded_scan(self) -> dict:
+        out = Path(self.run("good").args[self.run("good").args.index("--out") + 1])
+        for line in (out / "evidence.jsonl").read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            if rec.get("kind") == "tls-scan":
+                return rec["data"]
+        raise AssertionError("the good front's run recorded no TLS scan")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, pygeoapi_url, fault_proxy, oup) -> Iterator[Lab]:
+    lab = Lab(tmp_path_factory.mktemp("security"), pygeoapi_url, fault_proxy, oup)
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+def test_every_requirement_has_a_self_test_or_is_reported_not_covered():
+    profile = load_profile(PROFILE)
+    assert set(CASES) | NOT_COVERED == set(profile.requirements)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rid", sorted(CASES))
+def test_check_fails_on_broken_target_and_passes_on_good_one(rid, lab):
+    broken, good = CASES[rid]
+    row = lab.run(broken, rid).row(rid)
+    assert row["verdict"] == "FAIL", f"{broken}: {row['verdict']}: {row['message']}"
+    assert row["evidence"] and row["evidence_summary"], "a FAIL must cite its evidence"
+    assert row["clause"] and row["statement"]
+    row = lab.run(good, rid).row(rid)
+    assert row["verdict"] == "PASS", f"{good}: {row['verdict']}: {row['message']}"
+
+
+def _fails(res: CliResult, level: str | None = None) -> set[str]:
+    return {r["requirement"] for r in res.report["rows"]
+            if r["verdict"] == "FAIL" and (level is None or r["level"] == level)}
+
+
+@pytest.mark.slow
+def test_good_front_has_no_must_failure_and_weak_front_fails_exactly_its_planted_rows(lab):
+    good, weak = lab.run("good"), lab.run("weak")
+    assert not _fails(good, "MUST"), good.describe()
+    assert {r["verdict"] for r in good.report["rows"]} <= {"PASS", "FAIL", "INCONCLUSIVE",
+                                                           "NOT_APPLICABLE"}
+    assert _fails(weak) - _fails(good) == PLANTED
+    for rid in PLANTED:
+        row = weak.row(rid)
+        assert row["clause"] and row["evidence_summary"], row
+    assert good.code == 0 and weak.code == 1
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.mark.parametrize("where", ["dead port", "plain-HTTP port"])
+def test_tls_scan_of_a_port_without_tls_ends_in_error_with_a_reason(where, oup, pygeoapi_url,
+                                                                      tmp_path):
+    port = _closed_port() if where == "dead port" else int(pygeoapi_url.rsplit(":", 1)[1].strip("/"))
+    t0 = time.monotonic()
+    res = oup("run", "--profile", PROFILE, "--target", f"https://127.0.0.1:{port}/",
+              "--out", tmp_path / "out", "--only", "ncsc-tls:versions", "--quiet", timeout=120)
+    took = time.monotonic() - t0
+    assert res.code == 3, res.describe()
+    row = res.row("ncsc-tls:versions")
+    assert row["verdict"] == "ERROR" and row["message"], row
+    assert took < 60, f"took {took:.0f} s"
+    assert "Traceback" not in res.stderr
+
+
+def test_secrets_never_reach_any_output_file(lab):
+    path = lab.target_file("good", credentials=[{"id": "tok", "scheme": "bearer",
+                                                 "token_env": "OUPCHECK_SEC_TOKEN"}])
+    spec = json.loads(path.read_text())
+    spec["interfaces"][0]["credential"] = "tok"
+    path.write_text(json.dumps(spec))
+    out = lab.dir / "out-secret"
+    res = lab.oup("run", "--profile", PROFILE, "--target", path, "--out", out, "--quiet",
+                  "--only", "oshp:x-content-type-options", "--only", "forum-std:hsts",
+                  "--only", "owasp-api:API8-cors-credentials",
+                  "--only", "owasp-api:API8-malformed-input-no-5xx",
+                  env={"OUPCHECK_SEC_TOKEN": TOKEN})
+    assert res.report is not None, res.describe()
+    files = sorted(out.iterdir())
+    assert {f.name for f in files} >= {"report.json", "evidence.jsonl", "junit.xml", "report.html"}
+    sent = [json.loads(x) for x in (out / "evidence.jsonl").read_text().splitlines()]
+    assert any(e["request"]["headers"].get("Authorization") for e in sent if e["kind"] == "http")
+    for f in files:
+        assert TOKEN not in f.read_text(encoding="utf-8"), f"the token leaked into {f.name}"
+    assert TOKEN not in res.stdout + res.stderr

@@ -54,8 +54,12 @@ class EvidenceClient:
         self.session = requests.Session()
         self.session.trust_env = False  # never route through a proxy from the environment
         self.verify = verify  # True, a CA bundle path, or False (certificate judged elsewhere)
-        self.failures_in_row = 0
-        self.dead_reason: str | None = None
+        self.failures_in_row = 0  # on the target's own origin
+        self.dead_reason: str | None = None  # the target's origin stopped answering
+        # other origins (e.g. documents a $ref points to) have their own breakers, so a dead
+        # third-party host never stops the probes of the target
+        self.other_failures: dict[tuple, int] = {}
+        self.other_dead: dict[tuple, str] = {}
 
     # -- auth -------------------------------------------------------------
     def _apply_auth(self, headers: dict[str, str], params: dict[str, Any]) -> None:
@@ -134,8 +138,11 @@ class EvidenceClient:
             started=datetime.now(timezone.utc).isoformat(timespec="milliseconds"), note=note,
             curl=curl_line(prepared.method or "GET", prepared.url or "",
                            {}, body_text, red, raw_headers))
-        if self.dead_reason:
-            ex.error = f"not sent: target stopped answering earlier ({self.dead_reason})"
+        own = origin(prepared.url or "") == self.origin
+        dead = self.dead_reason if own else self.other_dead.get(origin(prepared.url or ""))
+        if dead:
+            ex.error = (f"not sent: {'target' if own else 'host'} stopped answering earlier "
+                        f"({dead})")
             self.store.add(ex)
             raise TransportError(ex.error, eid)
         if seq > self.limits.max_requests:
@@ -170,12 +177,21 @@ class EvidenceClient:
             ex.body_bytes = size
             ex.body_excerpt = red.text(full[: self.limits.excerpt_bytes].decode("utf-8", "replace"))
             ex.excerpt_truncated = len(full) > self.limits.excerpt_bytes
-            self.failures_in_row = 0
+            if own:
+                self.failures_in_row = 0
+            else:
+                self.other_failures[origin(prepared.url or "")] = 0
         except (requests.RequestException, TransportError, OSError) as exc:
             ex.error = _describe(exc, self.limits)
-            self.failures_in_row += 1
-            if self.failures_in_row >= BREAKER_AFTER:
-                self.dead_reason = ex.error
+            if own:
+                self.failures_in_row += 1
+                if self.failures_in_row >= BREAKER_AFTER:
+                    self.dead_reason = ex.error
+            else:
+                key = origin(prepared.url or "")
+                self.other_failures[key] = self.other_failures.get(key, 0) + 1
+                if self.other_failures[key] >= BREAKER_AFTER:
+                    self.other_dead[key] = ex.error
         finally:
             ex.elapsed_ms = round((time.monotonic() - t0) * 1000, 1)
             if resp is not None:

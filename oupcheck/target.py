@@ -115,8 +115,6 @@ class TargetFile(Strict):
                                        "http://HOST/ of the HTTPS interface")
     allowed_origins: list[str] = Field(default_factory=list, description="Origins of the "
                                        "intended browser clients (judges the CORS allowlist)")
-    identities: list[str] = Field(default_factory=list, description="ids of credentials of two "
-                                  "different users (object-level authorisation probes)")
 
     @field_validator("plain_http_url")
     @classmethod
@@ -129,9 +127,6 @@ class TargetFile(Strict):
         for i in self.interfaces:
             if i.credential and i.credential not in ids:
                 raise ValueError(f"interface credential {i.credential!r} is not in 'credentials'")
-        for ident in self.identities:
-            if ident not in ids:
-                raise ValueError(f"identity {ident!r} is not in 'credentials'")
         return self
 
 

@@ -8,7 +8,6 @@ import time
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis import strategies as st
 
 from oupcheck.verdicts import CheckFailed, Inconclusive
 

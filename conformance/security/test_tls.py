@@ -9,7 +9,7 @@ from __future__ import annotations
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect
 
 from . import ncsc
-from .conftest import now
+from .endpoint import now
 from .markers import requirement
 
 

@@ -8,6 +8,7 @@ front plants. Certificates are made at start time (``certs.py``); nothing leaves
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,10 @@ class Front:
     prefix: str = "/"                   # path under which the platform is published, e.g. /v1/
     api_version: str | None = None      # API-Version header on every answer
     openapi_alias: str | None = None    # upstream path served as {prefix}openapi.json (CORS *)
+    openapi_file: str | None = None     # or a static file served there (a bundled document)
+    openapi_cors: bool = True           # Access-Control-Allow-Origin: * on openapi.json
+    cors_allowlist: tuple[str, ...] | None = None  # None: pass the platform's own CORS headers
+    problem_errors: bool = False        # 4xx/5xx answered as application/problem+json
     trailing_slash_404: bool = False    # /path/ -> 404 instead of being served
     old_prefix: str | None = None       # an older version still served (e.g. /v1/ beside /v2/)
 
@@ -82,6 +87,10 @@ def nginx_bin() -> str:
     return found
 
 
+PROBLEM_STATUSES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+                    500: "Internal Server Error", 502: "Bad Gateway"}
+
+
 def _headers(front: Front) -> str:
     lines = []
     for k, v in front.headers.items():
@@ -91,6 +100,9 @@ def _headers(front: Front) -> str:
     if front.api_version:
         lines.append(f'        add_header API-Version "{front.api_version}" always;')
     lines += [f"        proxy_hide_header {h};" for h in front.hide_upstream]
+    if front.cors_allowlist is not None:
+        lines.append("        proxy_hide_header Access-Control-Allow-Origin;")
+        lines.append('        add_header Access-Control-Allow-Origin $oup_cors always;')
     return "\n".join(lines)
 
 
@@ -104,11 +116,31 @@ def render_conf(front: Front, prefix_dir: Path, cert: certs.CertFiles, upstream:
     extra = ""
     if front.trailing_slash_404:
         extra += f"    location ~ ^{front.prefix}.+/$ {{\n{hdr}\n        return 404;\n    }}\n"
+    oas_hdr = _headers(front.replace(cors_allowlist=None))
+    oas_cors = ('        add_header Access-Control-Allow-Origin "*" always;\n'
+                if front.openapi_cors else "")
     if front.openapi_alias:
-        extra += (f"    location = {front.prefix}openapi.json {{\n{hdr}\n"
-                  "        add_header Access-Control-Allow-Origin \"*\" always;\n"
+        extra += (f"    location = {front.prefix}openapi.json {{\n{oas_hdr}\n{oas_cors}"
                   f"        proxy_hide_header Access-Control-Allow-Origin;\n{proxy}"
                   f"        proxy_pass {up}{front.openapi_alias.lstrip('/')};\n    }}\n")
+    elif front.openapi_file:
+        extra += (f"    location = {front.prefix}openapi.json {{\n{oas_hdr}\n{oas_cors}"
+                  f"        default_type application/json;\n"
+                  f"        alias {front.openapi_file};\n    }}\n")
+    problems = ""
+    if front.problem_errors:
+        for code, title in PROBLEM_STATUSES.items():
+            body = ('{\\"type\\":\\"about:blank\\",\\"title\\":\\"' + title +
+                    '\\",\\"status\\":' + str(code) + '}')
+            problems += f"        error_page {code} @problem{code};\n"
+            extra += (f"    location @problem{code} {{\n{hdr}\n"
+                      f"        default_type application/problem+json;\n"
+                      f"        return {code} \"{body}\";\n    }}\n")
+        problems += "        proxy_intercept_errors on;\n"
+    cors_map = ""
+    if front.cors_allowlist is not None:
+        entries = "".join(f'        "{o}" $http_origin;\n' for o in front.cors_allowlist)
+        cors_map = f"    map $http_origin $oup_cors {{\n{entries}        default \"\";\n    }}\n"
     conf_cmds = "".join(f"        ssl_conf_command {c};\n" for c in front.conf_commands)
     if front.old_prefix:
         extra += (f"    location {front.old_prefix} {{\n{hdr}\n{proxy}"
@@ -116,8 +148,11 @@ def render_conf(front: Front, prefix_dir: Path, cert: certs.CertFiles, upstream:
     redirect = (f"        return 301 https://127.0.0.1:{https_port}$request_uri;"
                 if front.redirect_http else f"        location / {{\n{proxy}            proxy_pass {up};\n        }}")
     tmp = prefix_dir / "tmp"
+    # started as root (CI containers), workers would drop to 'nobody' and could not read the
+    # files under a private temporary directory: keep them as the invoking user
+    user = "user root;\n" if os.geteuid() == 0 else ""
     return f"""# oupcheck TLS front '{front.name}' (generated; loopback only)
-daemon off;
+{user}daemon off;
 master_process on;
 worker_processes 1;
 pid {prefix_dir}/nginx.pid;
@@ -132,7 +167,7 @@ http {{
     scgi_temp_path {tmp}/scgi;
     server_tokens {"on" if front.server_tokens else "off"};
     client_max_body_size 1m;
-    server {{
+{cors_map}    server {{
         listen 127.0.0.1:{http_port};
 {redirect}
     }}
@@ -146,7 +181,7 @@ http {{
         ssl_prefer_server_ciphers on;
         ssl_session_tickets {"on" if front.session_tickets else "off"};
         ssl_early_data {"on" if front.early_data else "off"};
-{conf_cmds}{extra}        location {front.prefix} {{
+{conf_cmds}{problems}{extra}        location {front.prefix} {{
 {hdr}
 {proxy}            proxy_pass {up};
         }}

@@ -1,4 +1,5 @@
-"""Fixtures of the security-baseline checks: the target's HTTPS endpoint and one TLS scan."""
+"""The target's HTTPS endpoint as the security and API-design checks see it, with one TLS
+scan per run (sslyze in a bounded child process, or a recorded scan replayed)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
-
-import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.evidence import Exchange
@@ -99,7 +98,3 @@ class Endpoint:
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
-
-@pytest.fixture(scope="session")
-def endpoint(oup_run) -> Endpoint:
-    return Endpoint(oup_run)

@@ -52,6 +52,11 @@ def _parser() -> Parser:
     d.add_argument("--out", default="oupcheck-demo", help="working and report directory")
     d.add_argument("--port", type=int, default=0)
     d.add_argument("--data-dir", action="append", default=[])
+    d.add_argument("--profile", default="ogc-api-features-1",
+                   choices=["ogc-api-features-1", "security-baseline",
+                            "nl-api-design-rules-2.0.2", "nl-api-design-rules-2.1.0"],
+                   help="what to certify; the security and API-design profiles put nginx "
+                        "(Debian package) before pygeoapi as a TLS front")
 
     disc = sub.add_parser("discover", help="probe well-known entry points, write a target file")
     disc.add_argument("url")
@@ -163,30 +168,45 @@ class Progress:
 # -- demo --------------------------------------------------------------------------------------
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .platforms import pygeoapi
-    from .target import Interface, TargetFile, dump_target
+    from .platforms import nginx, pygeoapi
+    from .platforms.base import free_port
+    from .target import Interface, TargetFile, TLSSettings, dump_target
 
     out = Path(args.out).resolve()
     work = out / "platform"
-    print(f"oupcheck demo: starting pygeoapi with the bundled Dutch city datasets in {work}",
-          file=sys.stderr)
+    tls = args.profile != "ogc-api-features-1"
+    print(f"oupcheck demo: starting pygeoapi with the bundled Dutch city datasets in {work}"
+          + (" behind an nginx TLS front" if tls else ""), file=sys.stderr)
+    started = []
     try:
-        proc, url = pygeoapi.server(work, args.port or None)
-        proc.start()
-    except (RuntimeError, OSError) as exc:
-        print(f"oupcheck: error: cannot start pygeoapi: {exc}", file=sys.stderr)
-        return EXIT_UNDECIDED
-    try:
+        https_port = free_port() if tls else None
+        proc, url = pygeoapi.server(work, args.port or None,
+                                    public_url=f"https://127.0.0.1:{https_port}" if tls else None)
+        started.append(proc.start())
         spec = TargetFile(name="bundled pygeoapi (demo)", interfaces=[
             Interface(kind="ogc-api-features", url=url)])
+        if tls:
+            front = nginx.NginxFront(nginx.GOOD, work, url, https_port=https_port)
+            started.append(front.start())
+            spec = TargetFile(name="bundled pygeoapi behind nginx (demo)",
+                              interfaces=[Interface(kind="ogc-api-features", url=front.url)],
+                              tls=TLSSettings(ca_file=str(front.ca_file)),
+                              plain_http_url=front.http_url)
+    except (RuntimeError, OSError) as exc:
+        print(f"oupcheck: error: cannot start the demo platform: {exc}", file=sys.stderr)
+        for p in reversed(started):
+            p.stop()
+        return EXIT_UNDECIDED
+    try:
         target_file = out / "target.yaml"
         target_file.write_text(dump_target(spec), encoding="utf-8")
-        print(f"oupcheck demo: pygeoapi is up at {url}; certifying against ogc-api-features-1",
-              file=sys.stderr)
-        return run(profile="ogc-api-features-1", target=str(target_file), out=out / "report",
+        print(f"oupcheck demo: platform is up at {spec.interfaces[0].url}; certifying against "
+              f"{args.profile}", file=sys.stderr)
+        return run(profile=args.profile, target=str(target_file), out=out / "report",
                    data_dirs=args.data_dir)
     finally:
-        proc.stop()
+        for p in reversed(started):
+            p.stop()
 
 
 # -- discover ----------------------------------------------------------------------------------

@@ -170,17 +170,21 @@ def test_profile_with_yaml_syntax_error(oup, tmp_path: Path) -> None:
 TARGET_HEAD = "name: x\ninterfaces:\n  - kind: ogc-api-features\n    url: http://127.0.0.1:9/\n"
 
 
-@pytest.mark.parametrize("extra, field", [
-    ("colour: blue\n", "colour"),
-    ('writes_allowed: "maybe"\n', "writes_allowed"),
-], ids=["unknown-field", "writes-allowed-maybe"])
-def test_bad_target_file(oup, tmp_path: Path, extra: str, field: str) -> None:
+@pytest.mark.parametrize("extra, field, offset", [
+    ("colour: blue\n", "colour", 0),
+    ('writes_allowed: "maybe"\n', "writes_allowed", 0),
+    ("tls:\n  ca_file: no-such-ca.pem\n", "tls.ca_file", 1),
+    ("tls:\n  scan_file: no-such-scan.json\n", "tls.scan_file", 1),
+    ("plain_http_url: https://127.0.0.1/\n", "plain_http_url", 0),
+], ids=["unknown-field", "writes-allowed-maybe", "missing-ca-file", "missing-scan-file",
+        "plain-url-not-http"])
+def test_bad_target_file(oup, tmp_path: Path, extra: str, field: str, offset: int) -> None:
     target = tmp_path / "target.yaml"
     target.write_text(TARGET_HEAD + extra, encoding="utf-8")
     out = tmp_path / "out"
     res = oup("run", "--profile", PROFILE, "--target", target, "--out", out, timeout=60)
     line = assert_usage_error(res, out)
-    assert line_of(line, target) == TARGET_HEAD.count("\n") + 1, line
+    assert line_of(line, target) == TARGET_HEAD.count("\n") + 1 + offset, line
     assert f"{field}:" in line, line
 
 

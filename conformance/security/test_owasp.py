@@ -1,7 +1,8 @@
 """OWASP API Security Top 10 (2023) probes that are safe from outside.
 
-Nothing here changes data unless the target file sets ``writes_allowed``; even then only an
-unauthenticated create is sent, and anything it creates is deleted again.
+Nothing here changes data unless the target file sets ``writes_allowed``; even then only
+unauthenticated creates (POST, and PUT of an id that does not exist) are sent, with this run's
+own ids, and anything a vulnerable server creates is deleted again.
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ def test_unauthenticated_writes_rejected(oup_run, surface, http):
                           headers={"Content-Type": "application/geo+json"} if body is not None
                           else None, note=f"unauthenticated {method}: must be refused")
         if 200 <= ex.status < 300:
-            if method == "POST" and ex.header("location"):
-                _cleanup(http, ex.header("location"))
+            if method in ("POST", "PUT"):
+                _cleanup(http, ex.header("location") if method == "POST" else None,
+                         surface.items_url, body)
             raise CheckFailed(f"an unauthenticated {method} was accepted",
                               expected="401, 403 or 405", actual=f"HTTP {ex.status}", evidence=ex)
         if ex.status in REFUSED:
@@ -78,11 +80,16 @@ def test_unauthenticated_writes_rejected(oup_run, surface, http):
             evidence=undecided)
 
 
-def _cleanup(http: EvidenceClient, location: str) -> None:
-    try:
-        http.request("DELETE", location, note="clean-up of the unauthenticated create")
-    except TransportError:
-        pass
+def _cleanup(http: EvidenceClient, location: str | None, items_url: str, body: dict) -> None:
+    """Delete what an accepted unauthenticated write created (with the run's credentials)."""
+    urls = [location] if location else []
+    if isinstance(body, dict) and body.get("id"):
+        urls.append(f"{items_url}/{body['id']}")
+    for url in urls:
+        try:
+            http.request("DELETE", url, note="clean-up of the accepted unauthenticated write")
+        except TransportError:
+            pass
 
 
 @requirement("owasp-api:API4-page-size")

@@ -62,8 +62,9 @@ class EvidenceClient:
         self.other_dead: dict[tuple, str] = {}
 
     # -- auth -------------------------------------------------------------
-    def _apply_auth(self, headers: dict[str, str], params: dict[str, Any]) -> None:
-        c = self.credential
+    def _apply_auth(self, headers: dict[str, str], params: dict[str, Any],
+                    credential: Credential | None = None) -> None:
+        c = credential or self.credential
         if c is None:
             return
         if c.scheme == "bearer":
@@ -89,7 +90,8 @@ class EvidenceClient:
     def request(self, method: str, url: str, *, params: dict[str, Any] | None = None,
                 headers: dict[str, str] | None = None, accept: str | None = None,
                 json_body: Any = None, data: str | bytes | None = None,
-                follow_redirects: bool = True, auth: bool = True, note: str | None = None,
+                follow_redirects: bool = True, auth: bool | Credential = True,
+                note: str | None = None,
                 max_redirects: int = 5) -> Exchange:
         url = self.url(url)
         hdrs = {"User-Agent": USER_AGENT}
@@ -97,8 +99,8 @@ class EvidenceClient:
             hdrs["Accept"] = accept
         hdrs.update(headers or {})
         qparams = dict(params or {})
-        if auth:
-            self._apply_auth(hdrs, qparams)
+        if auth:  # True: the interface's credential; a Credential: that identity's
+            self._apply_auth(hdrs, qparams, auth if isinstance(auth, Credential) else None)
         body: bytes | None = None
         if json_body is not None:
             body = json.dumps(json_body).encode()

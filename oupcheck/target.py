@@ -91,6 +91,15 @@ class Limits(Strict):
     max_requests: int = Field(default=5_000, gt=0, description="Hard cap on requests in one run")
 
 
+class Identity(Strict):
+    """A user of the platform, for the authorisation probes (OWASP API1 and API5)."""
+    credential: str = Field(description="id of an entry in 'credentials'")
+    owns: list[str] = Field(default_factory=list, description="URLs (or paths under the "
+                            "interface base) that only this identity may read")
+    may_write: bool = Field(default=False, description="false: every write by this identity "
+                            "must be refused (function-level authorisation)")
+
+
 class TLSSettings(Strict):
     ca_file: str | None = Field(default=None, description="PEM file of an extra trust anchor "
                                 "(a private CA); used by the HTTP probes and the TLS scan")
@@ -115,6 +124,8 @@ class TargetFile(Strict):
                                        "http://HOST/ of the HTTPS interface")
     allowed_origins: list[str] = Field(default_factory=list, description="Origins of the "
                                        "intended browser clients (judges the CORS allowlist)")
+    identities: list[Identity] = Field(default_factory=list, description="Two or more users "
+                                       "with their own objects (authorisation probes)")
 
     @field_validator("plain_http_url")
     @classmethod
@@ -127,6 +138,10 @@ class TargetFile(Strict):
         for i in self.interfaces:
             if i.credential and i.credential not in ids:
                 raise ValueError(f"interface credential {i.credential!r} is not in 'credentials'")
+        for ident in self.identities:
+            if ident.credential not in ids:
+                raise ValueError(f"identity credential {ident.credential!r} is not in "
+                                 "'credentials'")
         return self
 
 

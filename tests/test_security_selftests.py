@@ -46,6 +46,22 @@ FRONTS = {
         **nginx.SECURITY_HEADERS, "Access-Control-Allow-Credentials": "true"}),
     "v2-with-v1": G.replace(name="v2-with-v1", prefix="/v2/", old_prefix="/v1/"),
     "v2-only": G.replace(name="v2-only", prefix="/v2/"),
+    # two users, each owning one collection's items; nobody may write
+    "auth-owners": G.replace(name="auth-owners", users=(("alice", "alice-pw"), ("bob", "bob-pw")),
+                             owned=(("collections/utrecht-luchtkwaliteit/items", "alice"),
+                                    ("collections/amsterdam-parken/items", "bob")),
+                             read_only=True),
+}
+FRONTS["auth-open"] = FRONTS["auth-owners"].replace(name="auth-open", enforce_owners=False)
+USERS_ENV = {"OUPCHECK_ALICE_PW": "alice-pw", "OUPCHECK_BOB_PW": "bob-pw",
+             "OUPCHECK_ALICE": "alice", "OUPCHECK_BOB": "bob"}
+IDENTITIES = {
+    "credentials": [{"id": "alice", "scheme": "basic", "username_env": "OUPCHECK_ALICE",
+                     "password_env": "OUPCHECK_ALICE_PW"},
+                    {"id": "bob", "scheme": "basic", "username_env": "OUPCHECK_BOB",
+                     "password_env": "OUPCHECK_BOB_PW"}],
+    "identities": [{"credential": "alice", "owns": ["collections/utrecht-luchtkwaliteit/items"]},
+                   {"credential": "bob", "owns": ["collections/amsterdam-parken/items"]}],
 }
 
 
@@ -119,6 +135,8 @@ CASES = {
     "owasp-api:API4-body-size": ("fault:accept-writes", "good"),
     "owasp-api:API9-undocumented-paths": ("fault:dotenv-exposed", "good"),
     "owasp-api:API9-old-versions": ("v2-with-v1", "v2-only"),
+    "owasp-api:API1-object-level-authorisation": ("auth-open+ids", "auth-owners+ids"),
+    "owasp-api:API5-function-level-authorisation": ("fault:accept-writes+ids", "auth-owners+ids"),
 }
 # what the weak front plants, as requirement rows (nginx.WEAK_PLANTED in words)
 PLANTED = {"ncsc-tls:versions", "ncsc-tls:cipher-suites", "ncsc-tls:cert-trust",
@@ -147,7 +165,8 @@ class Lab:
     def target_file(self, key: str, **extra: Any) -> Path:
         base, _, _ = key.partition("@")
         writes = base.endswith("+writes")
-        base = base.removesuffix("+writes")
+        ids = base.endswith("+ids")
+        base = base.removesuffix("+writes").removesuffix("+ids")
         spec: dict[str, Any] = {"name": f"self-test target {key}"}
         if base.startswith("fault:"):
             spec["interfaces"] = [{"kind": "ogc-api-features", "url": self.proxy.url(base[6:])}]
@@ -164,6 +183,9 @@ class Lab:
                 path.write_text(json.dumps({"server_scan_results": [scan]}), encoding="utf-8")
                 spec["tls"]["scan_file"] = str(path)
         spec["writes_allowed"] = writes
+        if ids:
+            spec.update(IDENTITIES)
+            spec["interfaces"][0]["credential"] = "alice"
         spec.update(extra)
         path = self.dir / f"target-{key.replace(':', '_').replace('@', '_')}.yaml"
         path.write_text(json.dumps(spec), encoding="utf-8")  # JSON is YAML
@@ -182,7 +204,7 @@ class Lab:
                     "--quiet", *args]
             if cache_key[1]:
                 argv += ["--only", cache_key[1]]
-            res = self.oup(*argv)
+            res = self.oup(*argv, env=USERS_ENV)
             assert res.report is not None, res.describe()
             self.runs[cache_key] = res
         return self.runs[cache_key]

@@ -174,3 +174,64 @@ def test_old_versions_retired(endpoint, http):
     expect(announced, f"an older API version (v{max(n - 1, 0)}) is still served without a "
            "deprecation notice", expected="404/410, or Deprecation/Sunset headers",
            actual=f"HTTP {ex.status} without Deprecation or Sunset", evidence=ex)
+
+
+def _identities(run, need_owned: bool):
+    idents = run.target.spec.identities
+    usable = [i for i in idents if i.owns] if need_owned else idents
+    if len(usable) < (2 if need_owned else 1):
+        raise Inconclusive("needs identities in the target file: two users, each with objects "
+                           "only they may read (identities[].owns)" if need_owned else
+                           "needs an identity in the target file that may not write "
+                           "(identities[].may_write: false)")
+    return usable
+
+
+@requirement("owasp-api:API1-object-level-authorisation")
+def test_objects_of_one_user_are_not_readable_by_another(oup_run, endpoint, http):
+    idents = _identities(oup_run, need_owned=True)
+    cred = oup_run.target.credential
+    for owner in idents:
+        for obj in owner.owns:
+            url = obj if "://" in obj else endpoint.base + obj.lstrip("/")
+            own = http.get(url, accept="application/json", auth=cred(owner.credential),
+                           note=f"{owner.credential} reads its own object")
+            if not 200 <= own.status < 300:
+                raise Inconclusive(f"{owner.credential} cannot read its own object {obj} "
+                                   f"(HTTP {own.status}); the target file's owns list is wrong",
+                                   evidence=own)
+            for other in idents:
+                if other is owner:
+                    continue
+                ex = http.get(url, accept="application/json", auth=cred(other.credential),
+                              note=f"{other.credential} reads {owner.credential}'s object")
+                expect(ex.status in (401, 403, 404),
+                       f"{other.credential} can read an object of {owner.credential}",
+                       expected="401, 403 or 404", actual=f"HTTP {ex.status}",
+                       evidence=[own, ex])
+
+
+@requirement("owasp-api:API5-function-level-authorisation")
+def test_users_without_write_rights_cannot_write(oup_run, surface, http):
+    _need_items(surface)
+    readers = [i for i in _identities(oup_run, need_owned=False) if not i.may_write]
+    if not readers:
+        raise Inconclusive("no identity with may_write: false in the target file")
+    tag = uuid.uuid4().hex[:10]
+    absent = f"{surface.items_url}/oupcheck-{tag}-absent"
+    undecided = []
+    for reader in readers:
+        cred = oup_run.target.credential(reader.credential)
+        for method, url, body in (("POST", surface.items_url, {}), ("PUT", absent, {}),
+                                  ("PATCH", absent, {}), ("DELETE", absent, None)):
+            ex = http.request(method, url, json_body=body, auth=cred,
+                              note=f"{method} as {reader.credential} (no write rights)")
+            expect(not 200 <= ex.status < 300,
+                   f"{reader.credential}, who may not write, had a {method} accepted",
+                   expected="403 (or 401/405)", actual=f"HTTP {ex.status}", evidence=ex)
+            if ex.status not in REFUSED:
+                undecided.append(ex)
+    if len(undecided) == 4 * len(readers):
+        raise Inconclusive("no write was accepted, but none was refused for lack of rights "
+                           "either (" + ", ".join(f"{e.method} {e.status}" for e in undecided[:4])
+                           + ")", evidence=undecided)

@@ -58,6 +58,11 @@ class Front:
     problem_errors: bool = False        # 4xx/5xx answered as application/problem+json
     trailing_slash_404: bool = False    # /path/ -> 404 instead of being served
     old_prefix: str | None = None       # an older version still served (e.g. /v1/ beside /v2/)
+    # users (HTTP basic authentication) and what they own, for the authorisation probes
+    users: tuple[tuple[str, str], ...] = ()          # (name, password)
+    owned: tuple[tuple[str, str], ...] = ()          # (path under prefix, owning user)
+    enforce_owners: bool = True                      # false: any user reads any owned path
+    read_only: bool = False                          # every write method answered 403
 
     def replace(self, **kw: object) -> "Front":
         return dataclasses.replace(self, **kw)
@@ -145,6 +150,17 @@ def render_conf(front: Front, prefix_dir: Path, cert: certs.CertFiles, upstream:
     if front.old_prefix:
         extra += (f"    location {front.old_prefix} {{\n{hdr}\n{proxy}"
                   f"        proxy_pass {up};\n    }}\n")
+    guard = ("        limit_except GET HEAD OPTIONS { deny all; }\n" if front.read_only else "")
+    for path, owner in front.owned:
+        check = (f'        if ($remote_user != "{owner}") {{ return 403; }}\n'
+                 if front.enforce_owners else "")
+        extra += (f"    location {front.prefix}{path.strip('/')} {{\n{hdr}\n{check}{guard}{proxy}"
+                  f"        proxy_pass {up}{path.strip('/')};\n    }}\n")
+    auth = ""
+    if front.users:
+        (prefix_dir / "htpasswd").write_text(
+            "".join(f"{u}:{{PLAIN}}{pw}\n" for u, pw in front.users), encoding="utf-8")
+        auth = f'        auth_basic "oupcheck";\n        auth_basic_user_file {prefix_dir}/htpasswd;\n'
     redirect = (f"        return 301 https://127.0.0.1:{https_port}$request_uri;"
                 if front.redirect_http else f"        location / {{\n{proxy}            proxy_pass {up};\n        }}")
     tmp = prefix_dir / "tmp"
@@ -181,9 +197,9 @@ http {{
         ssl_prefer_server_ciphers on;
         ssl_session_tickets {"on" if front.session_tickets else "off"};
         ssl_early_data {"on" if front.early_data else "off"};
-{conf_cmds}{problems}{extra}        location {front.prefix} {{
+{conf_cmds}{problems}{auth}{extra}        location {front.prefix} {{
 {hdr}
-{proxy}            proxy_pass {up};
+{guard}{proxy}            proxy_pass {up};
         }}
     }}
 }}

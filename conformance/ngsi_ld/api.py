@@ -1,0 +1,184 @@
+"""Probes for NGSI-LD (ETSI GS CIM 009): entity and subscription requests, per-run unique ids,
+clean-up, the suite's own @context and the callback receiver.
+
+Writes happen only when the target file sets ``writes_allowed``. Every entity and subscription
+a run creates has an id ``urn:ngsi-ld:...:oupcheck-<run>-<n>`` and is deleted at the end of the
+run, also when checks fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from oupcheck.errors import TransportError
+from oupcheck.evidence import Exchange
+from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.verdicts import CheckFailed, Inconclusive, expect
+
+NGSILD = "ngsi-ld:"
+ERR = "https://uri.etsi.org/ngsi-ld/errors/"
+JSONLD_REL = "http://www.w3.org/ns/json-ld#context"
+CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
+JSON, LD, GEO, MERGE = ("application/json", "application/ld+json", "application/geo+json",
+                        "application/merge-patch+json")
+TYPE = "OupcheckProbe"
+# the suite's own @context: the probe type and two attributes get IRIs of their own
+CONTEXT = {"@context": {"OupcheckProbe": "https://oupcheck.example/ns/OupcheckProbe",
+                        "temperature": "https://oupcheck.example/ns/temperature",
+                        "district": "https://oupcheck.example/ns/district"}}
+
+
+def requirement(*ids: str):
+    return pytest.mark.requirement(*(NGSILD + i for i in ids))
+
+
+def link(url: str) -> str:
+    return f'<{url}>; rel="{JSONLD_REL}"; type="application/ld+json"'
+
+
+class NgsiAPI:
+    def __init__(self, run: Any, http: EvidenceClient, receiver: Any):
+        self.run, self.http, self.receiver = run, http, receiver
+        self.root = run.interface.url.rstrip("/")
+        self.base = self.root + "/ngsi-ld/v1"
+        self.tag = f"oupcheck-{uuid.uuid4().hex[:8]}"
+        self._n = itertools.count(1)
+        self.entities: set[str] = set()
+        self.subscriptions: set[str] = set()
+        receiver.contexts["oupcheck-context.jsonld"] = CONTEXT
+        self.context_url = receiver.url("contexts/oupcheck-context.jsonld")
+
+    # -- ids and writes ----------------------------------------------------------------------
+    def new_id(self, kind: str = TYPE) -> str:
+        return f"urn:ngsi-ld:{kind}:{self.tag}-{next(self._n)}"
+
+    def need_writes(self) -> None:
+        if not self.run.target.spec.writes_allowed:
+            raise Inconclusive("this check creates entities; the target file does not allow "
+                               "writes (writes_allowed: true)")
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def entity_url(self, eid: str, suffix: str = "") -> str:
+        return self.url("/entities/" + quote(eid, safe=":") + suffix)
+
+    # -- requests ----------------------------------------------------------------------------
+    def send(self, method: str, path: str, body: Any = None, *, ctype: str | None = JSON,
+             accept: str | None = JSON, ctx: str | None = None, params: dict | None = None,
+             note: str | None = None, raw: bytes | None = None) -> Exchange:
+        headers = {}
+        if ctx:
+            headers["Link"] = link(ctx)
+        if body is not None or raw is not None:
+            headers["Content-Type"] = ctype or JSON
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        return self.http.request(method, self.url(path), params=params, headers=headers,
+                                 accept=accept, data=data, note=note)
+
+    def entity(self, **attrs: Any) -> dict[str, Any]:
+        """A probe entity (normalized, default vocabulary unless a context is used)."""
+        ent = {"id": self.new_id(), "type": TYPE,
+               "temperature": {"type": "Property", "value": 21.5, "unitCode": "CEL"},
+               "district": {"type": "Property", "value": "Centrum"},
+               "location": {"type": "GeoProperty",
+                            "value": {"type": "Point", "coordinates": [5.1214, 52.0907]}}}
+        ent.update(attrs)
+        return ent
+
+    def create(self, ent: dict[str, Any], *, ctype: str = JSON, ctx: str | None = None,
+               expect_created: bool = True) -> Exchange:
+        self.need_writes()
+        body = ent
+        if ctype == LD:
+            body = dict(ent, **{"@context": [self.context_url, CORE]}) if "@context" not in ent \
+                else ent
+        if isinstance(ent, dict) and isinstance(ent.get("id"), str):
+            self.entities.add(ent["id"])
+        ex = self.send("POST", "/entities", body, ctype=ctype, ctx=ctx,
+                       note="create a probe entity (deleted at the end of the run)")
+        if expect_created and ex.status != 201:
+            raise Inconclusive(f"the probe entity could not be created (HTTP {ex.status}); "
+                               "see ngsi-ld:5.6.1/create", evidence=ex)
+        return ex
+
+    def retrieve(self, eid: str, *, accept: str = JSON, ctx: str | None = None,
+                 params: dict | None = None) -> tuple[Exchange, Any]:
+        ex = self.send("GET", "/entities/" + quote(eid, safe=":"), accept=accept, ctx=ctx,
+                       params=params, note="retrieve the probe entity")
+        return ex, self.json(ex) if ex.status == 200 else None
+
+    def query(self, params: dict, *, accept: str = JSON, ctx: str | None = None,
+              note: str = "query entities") -> tuple[Exchange, Any]:
+        ex = self.send("GET", "/entities", accept=accept, ctx=ctx, params=params, note=note)
+        return ex, self.json(ex) if ex.status == 200 else None
+
+    @staticmethod
+    def json(ex: Exchange) -> Any:
+        return EvidenceClient.json(ex)
+
+    def ok(self, ex: Exchange, status: int | tuple[int, ...], what: str) -> None:
+        allowed = (status,) if isinstance(status, int) else status
+        expect(ex.status in allowed, what, expected=" or ".join(map(str, allowed)),
+               actual=f"HTTP {ex.status}", evidence=ex)
+
+    def problem(self, ex: Exchange, status: int | tuple[int, ...], kinds: tuple[str, ...],
+                what: str) -> None:
+        """A refusal with the right status and, when the body is ProblemDetails, the right ETSI
+        error type (whether errors are ProblemDetails at all is 6.3.2/problem-details' row)."""
+        self.ok(ex, status, what)
+        try:
+            doc = self.json(ex)
+        except BodyUnusable:
+            doc = None
+        kind = doc.get("type") if isinstance(doc, dict) else None
+        if kind is None:
+            return
+        expect(kind in tuple(ERR + k for k in kinds),
+               f"{what}: the error body is not the expected ProblemDetails",
+               expected=" or ".join(ERR + k for k in kinds), actual=kind or ex.body_excerpt,
+               evidence=ex)
+
+    # -- clean-up ----------------------------------------------------------------------------
+    def cleanup(self) -> list[str]:
+        left = []
+        for sid in sorted(self.subscriptions):
+            try:
+                self.send("DELETE", "/subscriptions/" + quote(sid, safe=":"), accept=None,
+                          note="clean-up")
+            except TransportError:
+                left.append(sid)
+        for eid in sorted(self.entities):
+            try:
+                ex = self.send("DELETE", "/entities/" + quote(eid, safe=":"), accept=None,
+                               note="clean-up")
+                if ex.status not in (204, 404):
+                    left.append(eid)
+            except TransportError:
+                left.append(eid)
+        return left
+
+
+def ids_of(doc: Any) -> list[str]:
+    return [e.get("id") for e in doc if isinstance(e, dict)] if isinstance(doc, list) else []
+
+
+def value_of(attr: Any) -> Any:
+    a = attr[0] if isinstance(attr, list) and attr else attr
+    return a.get("value", a.get("object")) if isinstance(a, dict) else a
+
+
+def next_link(ex: Exchange) -> str | None:
+    m = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', ex.header("link") or "")
+    return m.group(1) if m else None
+
+
+__all__ = ["ERR", "NgsiAPI", "requirement", "CheckFailed", "Inconclusive", "expect", "ids_of",
+           "value_of", "next_link", "JSON", "LD", "GEO", "MERGE", "CORE", "TYPE", "CONTEXT"]

@@ -1,0 +1,24 @@
+"""Fixtures of the NGSI-LD checks: the probe API with its receiver, cleaned up at the end."""
+
+import pytest
+
+from oupcheck.receivers import HttpReceiver
+
+from .api import NgsiAPI
+
+
+@pytest.fixture(scope="session")
+def ngsi(oup_run, http):
+    host = str(oup_run.param("callback_host", "127.0.0.1"))
+    receiver = HttpReceiver(oup_run.store, public_host=host)
+    api = NgsiAPI(oup_run, http, receiver)
+    try:
+        yield api
+    finally:
+        oup_run.store.begin("clean-up")
+        try:
+            left = api.cleanup()
+            oup_run.cleanup_left = left
+        finally:
+            oup_run.store.end()
+            receiver.stop()

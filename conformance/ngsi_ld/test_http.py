@@ -1,0 +1,76 @@
+"""HTTP binding (clause 6.3): @context rules for application/json and application/ld+json,
+content negotiation (406, 415), ProblemDetails error bodies (ETSI TPs 001_06-09, 048, 049)."""
+
+from __future__ import annotations
+
+from oupcheck.http import BodyUnusable
+
+from .api import CORE, ERR, JSON, LD, TYPE, Inconclusive, expect, requirement
+
+
+@requirement("6.3.5/json-with-context-400")
+def test_json_body_with_context_rejected(ngsi):
+    ent = ngsi.entity()
+    ex = ngsi.create(dict(ent, **{"@context": CORE}), ctype=JSON, expect_created=False)
+    ngsi.problem(ex, 400, ("BadRequestData",),
+                 "an application/json body with an @context member is not rejected")
+
+
+@requirement("6.3.5/ld-json-without-context-400")
+def test_ld_json_without_context_rejected(ngsi):
+    ngsi.need_writes()
+    ent = ngsi.entity()
+    ngsi.entities.add(ent["id"])
+    ex = ngsi.send("POST", "/entities", ent, ctype=LD, note="ld+json body without @context")
+    ngsi.problem(ex, 400, ("BadRequestData",),
+                 "an application/ld+json body without @context is not rejected")
+
+
+@requirement("6.3.5/ld-json-with-link-400")
+def test_ld_json_with_link_header_rejected(ngsi):
+    ngsi.need_writes()
+    ent = dict(ngsi.entity(), **{"@context": CORE})
+    ngsi.entities.add(ent["id"])
+    ex = ngsi.send("POST", "/entities", ent, ctype=LD, ctx=ngsi.context_url,
+                   note="ld+json body and a JSON-LD Link header")
+    ngsi.problem(ex, 400, ("BadRequestData",),
+                 "application/ld+json together with a JSON-LD Link header is not rejected")
+
+
+@requirement("6.3.4/not-acceptable")
+def test_unsupported_accept_gets_406(ngsi):
+    ex, _ = ngsi.query({"type": TYPE}, accept="text/csv", note="Accept: text/csv")
+    ngsi.problem(ex, 406, ("NotAcceptable", "InvalidRequest"),
+                 "an Accept the API cannot produce is not answered 406")
+
+
+@requirement("6.3.4/unsupported-media-type")
+def test_unsupported_content_type_gets_415(ngsi):
+    ngsi.need_writes()
+    ent = ngsi.entity()
+    ngsi.entities.add(ent["id"])
+    ex = ngsi.send("POST", "/entities", raw=b"id,type\n" + ent["id"].encode() + b",Probe",
+                   ctype="text/csv", note="Content-Type: text/csv")
+    expect(ex.status == 415, "a Content-Type other than JSON is not answered 415",
+           expected=415, actual=ex.status, evidence=ex)
+
+
+@requirement("6.3.2/problem-details")
+def test_errors_are_problem_details(ngsi):
+    answers = [ngsi.retrieve(f"urn:ngsi-ld:{TYPE}:{ngsi.tag}-absent")[0],
+               ngsi.query({"type": TYPE, "limit": "-1"}, note="invalid limit (error body)")[0],
+               ngsi.query({"type": TYPE}, accept="text/csv", note="Accept text/csv (error)")[0]]
+    errors = [ex for ex in answers if ex.status >= 400]
+    if not errors:
+        raise Inconclusive("none of the error probes was answered with an error",
+                           evidence=answers)
+    for ex in errors:
+        try:
+            doc = ngsi.json(ex)
+        except BodyUnusable:
+            doc = None
+        ok = isinstance(doc, dict) and str(doc.get("type", "")).startswith(ERR) and \
+            doc.get("title") and doc.get("status", ex.status) == ex.status
+        expect(ok, f"the HTTP {ex.status} answer is not ProblemDetails with an ETSI error type",
+               expected="{type: https://uri.etsi.org/ngsi-ld/errors/..., title, status}",
+               actual=ex.body_excerpt[:200] if ex.body_excerpt else None, evidence=ex)

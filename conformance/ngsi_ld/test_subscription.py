@@ -1,0 +1,84 @@
+"""Subscriptions and notifications (clause 5.8; ETSI TPs 028, 046, 058): the suite starts a
+receiver on the callback host, subscribes, changes an entity and waits for the notification."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from oupcheck.receivers import MqttListener
+
+from .api import TYPE, Inconclusive, expect, requirement
+
+
+def _subscribe(ngsi, endpoint: str, note: str):
+    ngsi.need_writes()
+    sid = ngsi.new_id("Subscription")
+    ngsi.subscriptions.add(sid)
+    body = {"id": sid, "type": "Subscription", "entities": [{"type": TYPE}],
+            "notification": {"endpoint": {"uri": endpoint, "accept": "application/json"}}}
+    return sid, ngsi.send("POST", "/subscriptions", body, note=note)
+
+
+def _wait(ngsi, inbox, sid: str, eid: str, what: str):
+    timeout = float(ngsi.run.param("notification_timeout_s", 10))
+    return inbox.wait_for(lambda r: isinstance(r.json, dict) and _about(r.json, sid, eid),
+                          timeout, what)
+
+
+def _about(doc: dict, sid: str, eid: str) -> bool:
+    note = doc.get("body", doc)  # the MQTT binding wraps the notification in {metadata, body}
+    return isinstance(note, dict) and note.get("subscriptionId") == sid and \
+        any(isinstance(e, dict) and e.get("id") == eid for e in note.get("data") or [])
+
+
+@requirement("5.8.1/create-subscription")
+def test_create_subscription(ngsi):
+    sid, ex = _subscribe(ngsi, ngsi.receiver.url("notify/create-check"), "create subscription")
+    ngsi.ok(ex, 201, "create subscription is not answered 201")
+    expect((ex.header("location") or "").endswith(sid), "the Location header does not name "
+           "the subscription", expected=f".../subscriptions/{sid}", actual=ex.header("location"),
+           evidence=ex)
+    got = ngsi.send("GET", f"/subscriptions/{sid}", note="retrieve the subscription")
+    ngsi.ok(got, 200, "the created subscription cannot be retrieved")
+    de = ngsi.send("DELETE", f"/subscriptions/{sid}", accept=None, note="delete subscription")
+    ngsi.ok(de, 204, "delete subscription is not answered 204")
+    ngsi.subscriptions.discard(sid)
+
+
+@requirement("5.8.6/http-notification")
+def test_http_notification(ngsi):
+    sid, ex = _subscribe(ngsi, ngsi.receiver.url("notify/http-check"), "subscribe (HTTP)")
+    if ex.status != 201:
+        raise Inconclusive(f"the subscription could not be created (HTTP {ex.status})",
+                           evidence=ex)
+    ent = ngsi.entity()
+    ngsi.create(ent)
+    found, rec = _wait(ngsi, ngsi.receiver, sid, ent["id"], ngsi.receiver.url("notify/http-check"))
+    expect(found is not None, "no notification arrived for a matching new entity",
+           expected=f"a Notification for {ent['id']}", actual="nothing", evidence=[ex, rec])
+    expect(found.json.get("type") == "Notification", "the notification is not of type "
+           "Notification", expected="Notification", actual=found.json.get("type"), evidence=rec)
+
+
+@requirement("5.8.6/mqtt-notification")
+def test_mqtt_notification(ngsi, oup_run):
+    mqtt = oup_run.target.interface("mqtt")
+    if mqtt is None:
+        raise Inconclusive("the target file names no MQTT broker (an interface of kind mqtt) "
+                           "for notifications")
+    u = urlsplit(mqtt.url)
+    topic = f"oupcheck/{ngsi.tag}/notifications"
+    listener = MqttListener(oup_run.store, u.hostname, u.port or 1883, topic)
+    try:
+        sid, ex = _subscribe(ngsi, f"mqtt://{u.hostname}:{u.port or 1883}/{topic}",
+                             "subscribe (MQTT endpoint)")
+        if ex.status != 201:
+            raise Inconclusive(f"the subscription could not be created (HTTP {ex.status})",
+                               evidence=ex)
+        ent = ngsi.entity()
+        ngsi.create(ent)
+        found, rec = _wait(ngsi, listener, sid, ent["id"], f"mqtt://{u.hostname}/{topic}")
+        expect(found is not None, "no MQTT notification arrived for a matching new entity",
+               expected=f"a message on {topic}", actual="nothing", evidence=[ex, rec])
+    finally:
+        listener.stop()

@@ -1,0 +1,170 @@
+"""mim1-ngsi-ld against the reference NGSI-LD server (fixtures/ngsi_ld/server.py, a labelled
+test fixture: no NGSI-LD broker installs here) and real Mosquitto (Debian) for MQTT
+notifications. The sound server passes every row; each deviation FAILs its own row and no
+other; no run leaves an entity or a subscription behind."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from oupcheck.platforms import mosquitto
+from oupcheck.profile import load_profile
+
+from .support.cli import REPO_ROOT, CliResult
+
+PROFILE = "mim1-ngsi-ld"
+N = "ngsi-ld:"
+# deviation of the reference server -> the requirement it breaks
+CASES = {
+    "create-200": "5.6.1/create",
+    "dup-overwrite": "5.6.1/already-exists",
+    "accept-invalid": "5.6.1/bad-request",
+    "update-creates": "5.6.2/update-attrs",
+    "append-ignored": "5.6.3/append-attrs",
+    "partial-update-ignored": "5.6.4/partial-attr-update",
+    "delete-attr-noop": "5.6.5/delete-attr",
+    "delete-entity-noop": "5.6.6/delete-entity",
+    "batch-skips-last": "5.6.7/batch-operations",
+    "merge-replaces": "5.6.17/merge-entity",
+    "replace-merges": "5.6.18/replace-entity",
+    "retrieve-drops-attr": "5.7.1/retrieve",
+    "unknown-200": "5.7.1/not-found",
+    "ignore-type-filter": "5.7.2/query-type-id",
+    "ignore-attrs": "5.7.2/query-attrs",
+    "ignore-q": "5.7.2/query-q",
+    "ignore-geo": "5.7.2/query-geo",
+    "no-filter-ok": "5.7.2/query-needs-filter",
+    "no-next-link": "6.3.10/pagination",
+    "no-count": "6.3.13/count",
+    "no-keyvalues": "4.5.4/key-values",
+    "no-geojson": "4.5.16/geojson",
+    "link-ignored": "6.3.5/json-link-context",
+    "ldjson-context-ignored": "6.3.5/ld-json-body",
+    "ld-response-no-context": "6.3.5/ld-json-response",
+    "json-context-accepted": "6.3.5/json-with-context-400",
+    "ldjson-no-context-accepted": "6.3.5/ld-json-without-context-400",
+    "ldjson-link-accepted": "6.3.5/ld-json-with-link-400",
+    "accept-any": "6.3.4/not-acceptable",
+    "content-type-any": "6.3.4/unsupported-media-type",
+    "no-merge-patch": "6.3.4/merge-patch",
+    "plain-errors": "6.3.2/problem-details",
+    "subscription-200": "5.8.1/create-subscription",
+    "no-notify": "5.8.6/http-notification",
+    "no-mqtt": "5.8.6/mqtt-notification",
+}
+
+
+def _load_fixture_server():
+    path = REPO_ROOT / "fixtures" / "ngsi_ld" / "server.py"
+    spec = importlib.util.spec_from_file_location("ngsi_ld_reference_server", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class NgsiLab:
+    def __init__(self, workdir: Path, shared_data: Path, oup):
+        self.dir, self.oup = workdir, oup
+        self.mod = _load_fixture_server()
+        self.srv = self.mod.make_server(str(shared_data / "ngsi-ld" /
+                                            "ngsi-ld-core-context-v1.8.jsonld"))
+        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/"
+        self.broker, self.mqtt_url = mosquitto.server(workdir / "mosquitto")
+        self.broker.start()
+        self.runs: dict[tuple, CliResult] = {}
+
+    def stop(self) -> None:
+        self.srv.shutdown()
+        self.srv.server_close()
+        self.broker.stop()
+
+    def target(self, dev: str, writes: bool = True) -> Path:
+        path = self.dir / f"target-{dev}-{writes}.yaml"
+        path.write_text(json.dumps({
+            "name": f"reference NGSI-LD fixture ({dev})",
+            "interfaces": [{"kind": "ngsi-ld", "url": self.url + dev + "/"},
+                           {"kind": "mqtt", "url": self.mqtt_url}],
+            "writes_allowed": writes,
+            "claims": {"conformance_classes": ["ngsi-ld:core", "ngsi-ld:mqtt-notifications"]}}))
+        return path
+
+    def run(self, dev: str, writes: bool = True) -> CliResult:
+        key = (dev, writes)
+        if key not in self.runs:
+            res = self.oup("run", "--profile", PROFILE, "--target", self.target(dev, writes),
+                           "--out", self.dir / f"out-{dev}-{writes}", "--quiet", timeout=240)
+            assert res.report is not None, res.describe()
+            self.runs[key] = res
+        return self.runs[key]
+
+    def leftovers(self, dev: str) -> list[str]:
+        tenant = self.srv.broker.tenants.get(dev)
+        if tenant is None:
+            return []
+        return sorted([i for i in tenant.entities if "oupcheck-" in i] +
+                      [i for i in tenant.subs if "oupcheck-" in i])
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, shared_data, oup) -> Iterator[NgsiLab]:
+    lab = NgsiLab(tmp_path_factory.mktemp("ngsi"), shared_data, oup)
+    try:
+        # the runs are independent (one store per deviation): run them side by side
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lab.run, ["sound", *CASES]))
+        yield lab
+    finally:
+        lab.stop()
+
+
+def _fails(res: CliResult) -> set[str]:
+    return {r["requirement"] for r in res.report["rows"] if r["verdict"] == "FAIL"}
+
+
+def test_every_requirement_has_a_deviation():
+    assert {N + r for r in CASES.values()} == set(load_profile(PROFILE).requirements)
+
+
+@pytest.mark.slow
+def test_sound_server_passes_every_row_and_is_left_clean(lab):
+    res = lab.run("sound")
+    assert {r["verdict"] for r in res.report["rows"]} == {"PASS"}, \
+        [(r["requirement"], r["verdict"], r["message"]) for r in res.report["rows"]
+         if r["verdict"] != "PASS"]
+    assert res.code == 0
+    assert lab.leftovers("sound") == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dev", sorted(CASES))
+def test_each_deviation_fails_its_own_row_only(dev, lab):
+    res = lab.run(dev)
+    rid = N + CASES[dev]
+    assert _fails(res) == {rid}, f"{dev}: FAIL rows {sorted(_fails(res))}"
+    row = res.row(rid)
+    assert row["evidence_summary"] and row["clause"], row
+    if dev != "delete-entity-noop":  # that server cannot delete, by construction
+        assert lab.leftovers(dev) == [], f"{dev} left {lab.leftovers(dev)}"
+
+
+@pytest.mark.slow
+def test_without_writes_nothing_is_created_and_write_rows_are_undecided(lab):
+    before = lab.leftovers("sound")
+    res = lab.run("sound", writes=False)
+    assert not _fails(res)
+    undecided = [r for r in res.report["rows"] if r["verdict"] == "INCONCLUSIVE"]
+    assert len(undecided) >= 25 and all("writes" in r["message"] for r in undecided[:5])
+    passed = {r["requirement"] for r in res.report["rows"] if r["verdict"] == "PASS"}
+    assert N + "5.7.2/query-needs-filter" in passed and N + "6.3.4/not-acceptable" in passed
+    assert lab.leftovers("sound") == before == []
+    tenant = lab.srv.broker.tenants["sound"]
+    assert not tenant.entities and not tenant.subs

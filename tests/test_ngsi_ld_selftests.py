@@ -5,9 +5,7 @@ other; no run leaves an entity or a subscription behind."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
@@ -17,7 +15,8 @@ import pytest
 from oupcheck.platforms import mosquitto
 from oupcheck.profile import load_profile
 
-from .support.cli import REPO_ROOT, CliResult
+from .support.cli import CliResult
+from .support.ngsi_fixture import ReferenceServer
 
 PROFILE = "mim1-ngsi-ld"
 N = "ngsi-ld:"
@@ -61,30 +60,17 @@ CASES = {
 }
 
 
-def _load_fixture_server():
-    path = REPO_ROOT / "fixtures" / "ngsi_ld" / "server.py"
-    spec = importlib.util.spec_from_file_location("ngsi_ld_reference_server", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 class NgsiLab:
     def __init__(self, workdir: Path, shared_data: Path, oup):
         self.dir, self.oup = workdir, oup
-        self.mod = _load_fixture_server()
-        self.srv = self.mod.make_server(str(shared_data / "ngsi-ld" /
-                                            "ngsi-ld-core-context-v1.8.jsonld"))
-        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/"
+        self.ref = ReferenceServer(shared_data)
+        self.srv, self.url = self.ref.srv, self.ref.url
         self.broker, self.mqtt_url = mosquitto.server(workdir / "mosquitto")
         self.broker.start()
         self.runs: dict[tuple, CliResult] = {}
 
     def stop(self) -> None:
-        self.srv.shutdown()
-        self.srv.server_close()
+        self.ref.stop()
         self.broker.stop()
 
     def target(self, dev: str, writes: bool = True) -> Path:

@@ -1,0 +1,95 @@
+"""OASC MIM2 (shared data models): the entities a platform holds follow Smart Data Models."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from oupcheck.verdicts import Inconclusive, expect
+
+from . import models
+
+UNIT_CODE = re.compile(r"^[A-Z0-9]{2,3}$")  # UN/CEFACT Common Code shape
+
+
+def requirement(*ids):
+    return pytest.mark.requirement(*("mim2:" + i for i in ids))
+
+
+def _known(run):
+    return models.known_models(str(run.param("known_models", "")))
+
+
+@requirement("known-models")
+def test_types_are_known_data_models(sample, oup_run):
+    ex, types = sample.types()
+    unknown = [t for t in types if models.model_of(t, _known(oup_run)) is None]
+    expect(not unknown, f"{len(unknown)} of {len(types)} entity types are no known Smart Data "
+           "Model", expected="every type a Smart Data Model", actual=unknown[:5], evidence=ex)
+
+
+@requirement("valid-entities")
+def test_entities_validate_against_their_model(sample, oup_run):
+    ex, types = sample.types()
+    data = oup_run.data
+    threshold = float(oup_run.param("min_valid_share", 1.0))
+    report, bad, evidence, judged = [], [], [ex], 0
+    for t in types:
+        m = models.model_of(t, _known(oup_run))
+        if m is None:
+            continue
+        subject, model = m
+        v = models.validator(data, subject, model)
+        terms = models.reverse_terms(
+            data.document(data.url("ngsi-ld-core", "ngsi-ld-core-context-v1.8.jsonld")),
+            data.document(models.context_url(subject)))
+        sex, ents = sample.entities(t)
+        evidence.append(sex)
+        valid = 0
+        first = None
+        for e in ents:
+            problems = models.violations(v, models.compact_entity(e, terms))
+            if problems:
+                first = first or f"{e.get('id')} {'; '.join(problems)}"
+            else:
+                valid += 1
+        judged += len(ents)
+        report.append(f"{model}: {valid}/{len(ents)} valid" + (f"; first: {first}" if first else ""))
+        if ents and valid / len(ents) < threshold:
+            bad.append(report[-1])
+    if not judged:
+        raise Inconclusive("no entity of a known model to validate", evidence=evidence)
+    expect(not bad, "entities do not validate against their Smart Data Model",
+           expected=f">= {threshold:.0%} valid per type", actual=" | ".join(bad)[:600],
+           evidence=evidence)
+
+
+@requirement("unit-codes")
+def test_unit_codes(sample):
+    ex, types = sample.types()
+    wrong, evidence = [], [ex]
+    for t in types:
+        sex, ents = sample.entities(t, key_values=False)
+        evidence.append(sex)
+        for e in ents:
+            for name, attr in e.items():
+                for a in attr if isinstance(attr, list) else [attr]:
+                    if isinstance(a, dict) and "unitCode" in a and \
+                            not UNIT_CODE.match(str(a["unitCode"])):
+                        wrong.append(f"{e.get('id')} {name}: {a['unitCode']!r}")
+    expect(not wrong, "unitCode values are not UN/CEFACT common codes",
+           expected="two or three upper-case letters or digits (e.g. CEL, GQ, MTR)",
+           actual=wrong[:5], evidence=evidence)
+
+
+@requirement("type-namespaces")
+def test_type_iris_in_recognised_namespaces(sample, oup_run):
+    ex, types = sample.types()
+    spaces = [s.strip() for s in str(oup_run.param("recognised_namespaces", "")).split(",")
+              if s.strip()]
+    # a short name is a term of the NGSI-LD default context (compacted by the core context)
+    odd = [t if ":" in t else f"{t} (NGSI-LD default context)" for t in types
+           if not any(t.startswith(s) for s in spaces)]
+    expect(not odd, "entity types are not IRIs of a recognised vocabulary",
+           expected=f"IRIs under {', '.join(spaces)}", actual=odd[:5], evidence=ex)

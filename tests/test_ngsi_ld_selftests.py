@@ -57,6 +57,9 @@ CASES = {
     "subscription-200": "5.8.1/create-subscription",
     "no-notify": "5.8.6/http-notification",
     "no-mqtt": "5.8.6/mqtt-notification",
+    "temporal-latest-only": "5.7.3/temporal-retrieve",
+    "temporal-ignores-timerel": "5.7.3/temporal-timerel",
+    "temporal-query-empty": "5.7.4/temporal-query",
 }
 
 
@@ -80,7 +83,8 @@ class NgsiLab:
             "interfaces": [{"kind": "ngsi-ld", "url": self.url + dev + "/"},
                            {"kind": "mqtt", "url": self.mqtt_url}],
             "writes_allowed": writes,
-            "claims": {"conformance_classes": ["ngsi-ld:core", "ngsi-ld:mqtt-notifications"]}}))
+            "claims": {"conformance_classes": ["ngsi-ld:core", "ngsi-ld:mqtt-notifications",
+                                               "ngsi-ld:temporal"]}}))
         return path
 
     def run(self, dev: str, writes: bool = True) -> CliResult:

@@ -161,6 +161,9 @@ class NgsiAPI:
                                note="clean-up")
                 if ex.status not in (204, 404):
                     left.append(eid)
+                if eid.endswith("-temporal"):  # the history a temporal store keeps apart
+                    self.send("DELETE", "/temporal/entities/" + quote(eid, safe=":"),
+                              accept=None, note="clean-up (temporal)")
             except TransportError:
                 left.append(eid)
         return left

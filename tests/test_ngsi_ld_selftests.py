@@ -158,3 +158,23 @@ def test_without_writes_nothing_is_created_and_write_rows_are_undecided(lab):
     assert lab.leftovers("sound") == before == []
     tenant = lab.srv.broker.tenants["sound"]
     assert not tenant.entities and not tenant.subs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dev, verdicts", [
+    ("sound", {"PASS"}),
+    ("q-crash", {"FAIL"}),
+])
+def test_grammar_fuzzing_of_ngsi_ld_queries(dev, verdicts, lab):
+    """security-baseline's malformed-input rows with the NGSI-LD grammar (q, georel, attrs)."""
+    res = lab.oup("run", "--profile", "security-baseline", "--target", lab.target(dev, False),
+                  "--out", lab.dir / f"out-fuzz-{dev}", "--quiet",
+                  "--only", "owasp-api:API8-malformed-input-no-5xx",
+                  "--only", "owasp-api:API8-malformed-input-rejected")
+    assert res.report is not None, res.describe()
+    crash = res.row("owasp-api:API8-malformed-input-no-5xx")
+    assert {crash["verdict"]} == verdicts, crash
+    if dev == "sound":
+        assert res.row("owasp-api:API8-malformed-input-rejected")["verdict"] == "PASS"
+    else:
+        assert "malformed q=" in crash["message"] and "traceback" in str(crash["actual"]).lower()

@@ -78,3 +78,48 @@ def ogc_limit():
 
 
 OGC_PARAMETERS = {"bbox": ogc_bbox, "datetime": ogc_datetime, "limit": ogc_limit}
+
+
+# -- NGSI-LD (GS CIM 009 clause 4.9 query language, 4.10 geo-queries, 4.6.2 names) ----------
+_attr = st.sampled_from(["temperature", "district", "location", "name"])
+_op = st.sampled_from(["==", "!=", ">", "<", ">=", "<="])
+_val = st.one_of(st.integers(-50, 50).map(str), st.sampled_from(['"Centrum"', "true"]))
+
+
+def ngsi_q():
+    """Malformed q expressions: dangling or unknown operators, missing attribute, unterminated
+    string, unbalanced parentheses, empty terms."""
+    return st.one_of(
+        st.tuples(_attr, _op).map(lambda t: t[0] + t[1]),                       # a>
+        st.tuples(_op, _val).map(lambda t: t[0] + t[1]),                        # >5
+        st.tuples(_attr, st.sampled_from(["=", "=>", "=<", "<>", "~", "==="]), _val)
+        .map(lambda t: "".join(t)),                                             # a=5
+        _attr.map(lambda a: f'{a}=="Centrum'),                                  # open quote
+        st.tuples(_attr, _op, _val).map(lambda t: "(" + "".join(t)),            # (a>5
+        st.tuples(_attr, _op, _val, st.sampled_from([";;", "|", ";", "||"]))
+        .map(lambda t: "".join(t[:3]) + t[3]),                                  # a>5;
+    )
+
+
+def ngsi_georel():
+    return st.one_of(
+        st.sampled_from(["near", "near;", "near;maxDistance", "near;maxDistance=10",
+                         "near;maxDistance==", "nearby;maxDistance==10", "within;maxDistance==5",
+                         "near;maxDistance==-", "near;distance==10", "NEAR;maxDistance==10"]),
+        st.text(alphabet="abcxyz;=", min_size=1, max_size=10)
+        .filter(lambda s: s.split(";")[0] not in ("near", "within", "contains", "intersects",
+                                                  "equals", "disjoint", "overlaps")),
+    )
+
+
+def ngsi_attrs():
+    """Attribute lists with names NGSI-LD forbids (< > \" ' = ; ( ) and white space)."""
+    bad = st.tuples(_attr, st.sampled_from(list("<>\"'=;() ")), _attr).map(lambda t: "".join(t))
+    return st.one_of(bad, st.tuples(_attr, bad).map(",".join), st.just(",,"))
+
+
+NGSI_PARAMETERS = {"q": ngsi_q, "georel": ngsi_georel, "attrs": ngsi_attrs}
+# what each fuzzed parameter is sent with, so that only the fuzzed value is wrong
+NGSI_FIXED = {"q": {"type": "OupcheckProbe"}, "attrs": {"type": "OupcheckProbe"},
+              "georel": {"type": "OupcheckProbe", "geometry": "Point",
+                         "coordinates": "[5.12,52.09]"}}

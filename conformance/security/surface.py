@@ -21,9 +21,12 @@ class Surface:
 
 
 def discover(endpoint: Any, http: EvidenceClient) -> Surface:
-    """The OGC API - Features collection endpoints when the target speaks it, else 'unknown'."""
+    """The data endpoint of the standard API the target speaks: OGC API - Features (the first
+    collection's items) or NGSI-LD (/ngsi-ld/v1/entities); else 'unknown'."""
     kind = endpoint.run.interface.kind
     evidence = []
+    if kind == "ngsi-ld":
+        return Surface("ngsi-ld", items_url=endpoint.base + "ngsi-ld/v1/entities")
     try:
         if kind not in ("ogc-api-features",):
             ex = http.get(endpoint.base + "conformance", accept="application/json",

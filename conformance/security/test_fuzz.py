@@ -22,16 +22,25 @@ def items(endpoint, http):
     s = discover(endpoint, http)
     if not s.items_url:
         raise Inconclusive(f"no grammar-based generator for this interface yet ({s.kind}); "
-                           "OGC API - Features query parameters are covered", evidence=s.evidence)
+                           "OGC API - Features and NGSI-LD query parameters are covered",
+                           evidence=s.evidence)
     return s
 
 
-def _campaign(run, http, items_url, judge):
+def _grammar(kind):
+    if kind == "ngsi-ld":
+        return grammars.NGSI_PARAMETERS, grammars.NGSI_FIXED
+    return grammars.OGC_PARAMETERS, {}
+
+
+def _campaign(run, http, items_url, judge, kind="ogc-api-features"):
     """Run the generator for each parameter; raise CheckFailed on the minimal failing request."""
     examples = int(run.param("fuzz_examples", 40))
     budget = float(run.param("fuzz_seconds", 30))
     t0 = time.monotonic()
-    for name, strategy in grammars.OGC_PARAMETERS.items():
+    parameters, fixed = _grammar(kind)
+    accept = "application/json" if kind == "ngsi-ld" else "application/geo+json"
+    for name, strategy in parameters.items():
         sent = []
 
         @seed(int(run.param("fuzz_seed", 20261127)))
@@ -42,8 +51,8 @@ def _campaign(run, http, items_url, judge):
         def probe(value):
             if time.monotonic() - t0 > budget:
                 return  # bounded: later examples are not sent
-            ex = http.get(items_url, params={name: value}, accept="application/geo+json",
-                          note=f"malformed {name} (generated)")
+            ex = http.get(items_url, params={**fixed.get(name, {}), name: value},
+                          accept=accept, note=f"malformed {name} (generated)")
             sent.append(ex)
             problem = judge(ex)
             if problem:
@@ -77,9 +86,9 @@ def _rejected(ex):
 
 @requirement("owasp-api:API8-malformed-input-no-5xx")
 def test_malformed_input_never_breaks_the_server(oup_run, http, items):
-    _campaign(oup_run, http, items.items_url, _no_server_error)
+    _campaign(oup_run, http, items.items_url, _no_server_error, items.kind)
 
 
 @requirement("owasp-api:API8-malformed-input-rejected")
 def test_malformed_input_rejected(oup_run, http, items):
-    _campaign(oup_run, http, items.items_url, _rejected)
+    _campaign(oup_run, http, items.items_url, _rejected, items.kind)

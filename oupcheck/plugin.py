@@ -82,6 +82,7 @@ class Run:
         self.results: list[dict[str, Any]] = []
         self.selected: list[str] = []
         self.report: dict[str, Any] | None = None
+        self.cleanup_left: list[str] = []  # ids of test objects a write check could not delete
         self.exit_code: int | None = None
 
     def param(self, name: str, default: Any) -> Any:

@@ -70,7 +70,7 @@ class ClassStatus(BaseModel):
 
 class Finding(BaseModel):
     kind: Literal["declared-but-failing", "implemented-not-declared", "mandatory-not-declared",
-                  "declaration-unreadable"]
+                  "declaration-unreadable", "clean-up-incomplete"]
     conformance_class: str | None
     message: str
     requirements: list[str] = Field(default_factory=list)
@@ -166,6 +166,11 @@ def build_report(run: Any) -> dict[str, Any]:
                                 observed=Verdict(r["observed"]), message=r["message"],
                                 evidence=r["evidence"]) for r in results]))
     classes, findings = _classes(run, rows, by_req)
+    left = getattr(run, "cleanup_left", None)
+    if left:
+        findings.append(Finding(kind="clean-up-incomplete", conformance_class=None,
+                                message=f"{len(left)} test object(s) the run created could not "
+                                        f"be deleted: {', '.join(left[:5])}"))
     summary = _summary(run, rows)
     finished = datetime.now(timezone.utc)
     info = RunInfo(

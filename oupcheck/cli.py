@@ -62,6 +62,21 @@ def _parser() -> Parser:
     disc.add_argument("url")
     disc.add_argument("--out", default="target.yaml")
 
+    ex = sub.add_parser("export", help="harvest every item over the standard API into open "
+                                       "formats with a manifest (can the city leave?)")
+    ex.add_argument("--target", required=True, help="URL or target YAML file")
+    ex.add_argument("--out", required=True, help="directory for the files and manifest.json")
+    ex.add_argument("--page-size", type=int, default=1000)
+    ex.add_argument("--max-items", type=int, default=10_000_000,
+                    help="stop a collection (and report a runaway) after this many items")
+    ex.add_argument("--formats", default="ndjson,geojson,csv",
+                    help="comma list of ndjson, geojson, csv")
+
+    rt = sub.add_parser("roundtrip", help="load an export into a second, independent pygeoapi "
+                                          "and compare item by item")
+    rt.add_argument("--export", required=True, help="directory written by 'oupcheck export'")
+    rt.add_argument("--work", default=None, help="working directory (default: EXPORT.roundtrip)")
+
     sub.add_parser("profiles", help="list the bundled profiles")
     v = sub.add_parser("validate", help="validate profile or target files")
     v.add_argument("files", nargs="+")
@@ -231,6 +246,44 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 # -- small commands ----------------------------------------------------------------------------
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import FORMATS, export
+    from .target import load_target
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise UsageError(f"unknown format(s) {', '.join(bad) or '(none)'}; use "
+                         f"{', '.join(FORMATS)}", field="--formats")
+    if args.page_size < 1 or args.max_items < 1:
+        raise UsageError("must be at least 1", field="--page-size/--max-items")
+    target = load_target(args.target, "ogc-api-features")
+    code, _, summary = export(target, Path(args.out), page_size=args.page_size,
+                              max_items=args.max_items, formats=formats)
+    print(f"{summary}. Manifest: {Path(args.out) / 'manifest.json'}" if code != 3 else summary)
+    return code
+
+
+def cmd_roundtrip(args: argparse.Namespace) -> int:
+    from .roundtrip import round_trip
+
+    export_dir = Path(args.export)
+    if not (export_dir / "manifest.json").is_file():
+        raise UsageError("no manifest.json: not a directory written by 'oupcheck export'",
+                         source=str(export_dir), field="--export")
+    work = Path(args.work) if args.work else export_dir.with_name(export_dir.name + ".roundtrip")
+    try:
+        rt = round_trip(export_dir, work)
+    except (RuntimeError, OSError) as exc:
+        print(f"oupcheck: error: round trip could not run: {exc}", file=sys.stderr)
+        return EXIT_UNDECIDED
+    for d in rt.differences[:20]:
+        print(f"  {d.collection} {d.id}: {d.what}")
+    print(f"round trip through pygeoapi: {rt.compared} items of {rt.collections} collections "
+          f"compared, {len(rt.differences)} difference(s)")
+    return 0 if not rt.differences else 1
+
+
 def cmd_profiles(args: argparse.Namespace) -> int:
     from .profile import all_profiles
     for p in all_profiles():
@@ -310,7 +363,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
-            "validate": cmd_validate, "lint": cmd_lint, "schema": cmd_schema, "render": cmd_render}
+            "validate": cmd_validate, "lint": cmd_lint, "schema": cmd_schema, "render": cmd_render,
+            "export": cmd_export, "roundtrip": cmd_roundtrip}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -134,7 +134,8 @@ def curl_line(method: str, url: str, headers: dict[str, str], body: str | None,
 class EvidenceStore:
     """Numbers, keeps and streams exchanges; tracks which test cited which."""
 
-    def __init__(self, sink: TextIO | None = None):
+    def __init__(self, sink: TextIO | None = None, retain: bool = True):
+        self.retain = retain  # False: stream to the sink only (long harvests in constant memory)
         self._lock = threading.Lock()
         self._seq = 0
         self._sink = sink
@@ -155,7 +156,8 @@ class EvidenceStore:
         ex.test = self.current_test
         with self._lock:
             # the store keeps the bounded excerpt only; the full body lives with the caller
-            self.by_id[ex.id] = replace(ex, body=b"", _json=None, _json_done=False)
+            if self.retain:
+                self.by_id[ex.id] = replace(ex, body=b"", _json=None, _json_done=False)
             if self._sink is not None:
                 self._sink.write(json.dumps(ex.record(), ensure_ascii=False) + "\n")
                 self._sink.flush()

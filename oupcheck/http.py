@@ -117,7 +117,8 @@ class EvidenceClient:
             if origin(nxt) != self.origin:
                 ex.note = ((ex.note + "; ") if ex.note else "") + \
                     f"redirect to another origin not followed: {self.redactor.text(nxt)}"
-                self.store.by_id[ex.id].note = ex.note
+                if ex.id in self.store.by_id:
+                    self.store.by_id[ex.id].note = ex.note
                 break
             hops += 1
             prepared = requests.Request("GET" if ex.status == 303 else method, nxt, headers=hdrs,

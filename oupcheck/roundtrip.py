@@ -1,0 +1,111 @@
+"""Portability proven by round trip: load an export into an independent open implementation
+(a second pygeoapi, started on 127.0.0.1 from the exported GeoJSON files), export that again
+through its own API, and compare item by item (id, geometry, properties)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .platforms import pygeoapi
+from .platforms.base import free_port
+from .resources import root_dir
+
+
+@dataclass
+class Difference:
+    collection: str
+    id: str | None
+    what: str  # missing | extra | geometry | properties
+
+
+@dataclass
+class RoundTrip:
+    collections: int = 0
+    compared: int = 0
+    differences: list[Difference] = field(default_factory=list)
+
+
+def _config(export_dir: Path, manifest: dict[str, Any], port: int) -> str:
+    head = (root_dir("fixtures") / "pygeoapi" / "config.template.yml").read_text("utf-8")
+    head = head[: head.index("\nresources:")]
+    head = string.Template(head).safe_substitute(PORT=port, PUBLIC_URL=f"http://127.0.0.1:{port}",
+                                                 DATA_DIR=str(export_dir))
+    lines = [head, "resources:"]
+    for c in manifest["collections"]:
+        gj = export_dir / c["files"]["geojson"]["file"]
+        lines += [f"  {json.dumps(c['id'])}:", "    type: collection",
+                  f"    title: {json.dumps(c.get('title') or c['id'])}",
+                  f"    description: {json.dumps('round trip of ' + c['source'])}",
+                  "    keywords: [round trip]",
+                  "    extents:", "      spatial:", "        bbox: [-180, -90, 180, 90]",
+                  "        crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                  "    providers:", "      - type: feature", "        name: GeoJSON",
+                  f"        data: {json.dumps(str(gj))}", "        id_field: id"]
+    return "\n".join(lines) + "\n"
+
+
+def _index(path: Path) -> dict[str, str]:
+    """feature id -> digest of (geometry, properties); constant per-feature memory."""
+    out = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            feat = json.loads(line)
+            out[str(feat.get("id"))] = _digest(feat)
+    return out
+
+
+def _digest(feat: dict[str, Any]) -> str:
+    props = {k: v for k, v in (feat.get("properties") or {}).items()}
+    return hashlib.sha256(json.dumps([feat.get("geometry"), props], sort_keys=True,
+                                     ensure_ascii=False).encode()).hexdigest()
+
+
+def round_trip(export_dir: Path, workdir: Path, page_size: int = 1000) -> RoundTrip:
+    from .export import Exporter
+    from .target import Interface, Target, TargetFile
+
+    manifest = json.loads((export_dir / "manifest.json").read_text("utf-8"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    cfg, oas = workdir / "roundtrip-config.yml", workdir / "roundtrip-openapi.yml"
+    cfg.write_text(_config(export_dir.resolve(), manifest, port), encoding="utf-8")
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, PYGEOAPI_CONFIG=str(cfg), PYGEOAPI_OPENAPI=str(oas))
+    subprocess.run([pygeoapi.pygeoapi_bin(), "openapi", "generate", str(cfg), "--output-file",
+                    str(oas)], env=env, check=True, capture_output=True, timeout=120)
+    from .platforms.base import ServerProcess
+    url = f"http://127.0.0.1:{port}/"
+    proc = ServerProcess([sys.executable, "-m", "gunicorn", "pygeoapi.flask_app:APP", "--bind",
+                          f"127.0.0.1:{port}", "--workers", "2"], env=env, cwd=workdir,
+                         log=workdir / "roundtrip-pygeoapi.log", ready_url=url + "conformance")
+    proc.start()
+    try:
+        spec = TargetFile(name="round-trip pygeoapi",
+                          interfaces=[Interface(kind="ogc-api-features", url=url)])
+        again = workdir / "re-export"
+        Exporter(Target(spec=spec, source=url), page_size=page_size,
+                 formats=("ndjson",)).run(again)
+    finally:
+        proc.stop()
+    second = json.loads((again / "manifest.json").read_text("utf-8"))
+    files = {c["id"]: again / c["files"]["ndjson"]["file"] for c in second["collections"]}
+    rt = RoundTrip(collections=len(manifest["collections"]))
+    for c in manifest["collections"]:
+        a = _index(export_dir / c["files"]["ndjson"]["file"])
+        b = _index(files[c["id"]]) if c["id"] in files else {}
+        rt.compared += len(a)
+        for fid in sorted(set(a) - set(b)):
+            rt.differences.append(Difference(c["id"], fid, "missing"))
+        for fid in sorted(set(b) - set(a)):
+            rt.differences.append(Difference(c["id"], fid, "extra"))
+        for fid in sorted(set(a) & set(b)):
+            if a[fid] != b[fid]:
+                rt.differences.append(Difference(c["id"], fid, "content"))
+    return rt

@@ -129,16 +129,20 @@ def _sha256(path: Path) -> str:
 class Exporter:
     def __init__(self, target: Target, *, page_size: int = 1000, max_items: int = 10_000_000,
                  formats: tuple[str, ...] = FORMATS, slack: float = 0.0,
-                 evidence_sink: Any = None):
+                 evidence_sink: Any = None, client: EvidenceClient | None = None):
         self.target = target
         iface = target.interface("ogc-api-features") or target.interface(None)
         self.base = iface.url if iface.url.endswith("/") else iface.url + "/"
-        limits = target.spec.limits.model_copy(update={
-            "excerpt_bytes": 2048, "max_requests": max(target.spec.limits.max_requests, 10**7)})
-        self.store = EvidenceStore(evidence_sink, retain=False)
-        self.http = EvidenceClient(self.store, limits, base_url=self.base,
-                                   credential=target.credential(iface.credential),
-                                   secrets=target.secrets)
+        if client is not None:  # inside a certification run: the run's client and evidence
+            self.store, self.http = client.store, client
+        else:
+            limits = target.spec.limits.model_copy(update={
+                "excerpt_bytes": 2048,
+                "max_requests": max(target.spec.limits.max_requests, 10**7)})
+            self.store = EvidenceStore(evidence_sink, retain=False)
+            self.http = EvidenceClient(self.store, limits, base_url=self.base,
+                                       credential=target.credential(iface.credential),
+                                       secrets=target.secrets)
         self.page_size, self.max_items = page_size, max_items
         self.formats, self.slack = formats, slack
 
@@ -199,8 +203,7 @@ class Exporter:
             if col.pages == 0:
                 nm = doc.get("numberMatched")
                 col.number_matched = nm if isinstance(nm, int) else None
-            fingerprint = hashlib.sha256("\n".join(str(f.get("id")) for f in feats)
-                                         .encode()).hexdigest()
+            fingerprint = hashlib.sha256(json.dumps(feats, sort_keys=True).encode()).hexdigest()
             if feats and fingerprint in seen_pages:
                 res.findings.append(Finding("pagination-cycle", col.id,
                                             f"page {col.pages + 1} repeats an earlier page "

@@ -80,6 +80,21 @@ class Requirement(Strict):
         return self
 
 
+class ScoreFactor(Strict):
+    requirement: str = Field(description="ID of a requirement of this profile")
+    weight: float = Field(gt=0, description="Share of the score this factor carries")
+    lowers_risk: str = Field(description="What the platform could do to lower this risk")
+
+
+class Score(Strict):
+    """A composite score over requirement rows (e.g. lock-in risk), tuned as data."""
+    name: str
+    description: str | None = None
+    unknown_counts_as: float = Field(default=0.5, ge=0, le=1, description="Share of a factor's "
+                                     "weight counted as risk when its row is INCONCLUSIVE or ERROR")
+    factors: list[ScoreFactor] = Field(min_length=1)
+
+
 class ProfileFile(Strict):
     """What one profile YAML file holds (before 'extends' is resolved)."""
     id: str = Field(pattern=ID_PATTERN)
@@ -97,6 +112,7 @@ class ProfileFile(Strict):
         default_factory=dict, description="Bounds and knobs for the checks (pages, samples...)")
     requirements: list[Requirement] = Field(default_factory=list)
     remove: list[str] = Field(default_factory=list, description="Requirement IDs dropped from parents")
+    score: Score | None = Field(default=None, description="A composite score over the rows")
 
 
 class Profile(BaseModel):
@@ -114,6 +130,7 @@ class Profile(BaseModel):
     resources: dict[str, Resource]
     parameters: dict[str, int | float | str | bool]
     requirements: dict[str, Requirement]
+    score: Score | None = None
 
     def param(self, name: str, default: int | float | str | bool) -> int | float | str | bool:
         return self.parameters.get(name, default)
@@ -171,6 +188,7 @@ def _resolve(path: Path, paths: list[Path], chain: tuple[str, ...]) -> Profile:
     lineage: list[str] = []
     interface = None
     declaration = None
+    score = None
     for i, parent_ref in enumerate(pf.extends):
         try:
             parent_path = find_profile_file(parent_ref, paths)
@@ -188,6 +206,7 @@ def _resolve(path: Path, paths: list[Path], chain: tuple[str, ...]) -> Profile:
         lineage.extend(x for x in parent.lineage if x not in lineage)
         interface = interface or parent.interface
         declaration = declaration or parent.declaration
+        score = score or parent.score
     lineage.append(f"{pf.id}@{pf.version}")
     standards.update({s.id: s for s in pf.standards})
     classes.update({c.uri: c for c in pf.conformance_classes})
@@ -212,7 +231,16 @@ def _resolve(path: Path, paths: list[Path], chain: tuple[str, ...]) -> Profile:
             raise UsageError(f"conformance class {req.conformance_class!r} is not declared",
                              field=f"requirements[{i}].conformance_class", **where)
         reqs[req.id] = req
+    score = pf.score or score
+    if score is not None:
+        for i, f in enumerate(score.factors):
+            if f.requirement not in reqs:
+                raise UsageError(f"score factor {f.requirement!r} is not a requirement of the "
+                                 "profile", source=src, line=yamlsrc.line_for(
+                                     lines, ("score", "factors", i)),
+                                 field=f"score.factors[{i}].requirement")
     return Profile(
+        score=score,
         id=pf.id, version=pf.version, title=pf.title, description=pf.description, source=src,
         lineage=lineage, interface=pf.interface or interface,
         declaration=pf.declaration or declaration, standards=standards,

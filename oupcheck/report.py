@@ -106,12 +106,61 @@ class RunInfo(BaseModel):
     data_sources: dict[str, str]
 
 
+class ScoreRow(BaseModel):
+    requirement: str
+    weight: float
+    verdict: Verdict | None = Field(description="None: the row was not part of this run")
+    risk: float = Field(description="Weight counted as risk: all of it for FAIL, "
+                                    "unknown_counts_as of it for INCONCLUSIVE/ERROR, none for PASS")
+    message: str
+    evidence: list[str] = Field(default_factory=list)
+    lowers_risk: str
+
+
+class ScoreResult(BaseModel):
+    name: str
+    description: str | None
+    value: float | None = Field(description="0 (no risk found) .. 100 (every factor at risk); "
+                                            "None when no factor could be judged")
+    judged_weight: float
+    unknown_counts_as: float
+    factors: list[ScoreRow]
+
+
 class Report(BaseModel):
     run: RunInfo
     summary: Summary
     classes: list[ClassStatus]
     findings: list[Finding]
     rows: list[Row]
+    score: ScoreResult | None = None
+
+
+def build_score(profile: Any, rows: list[Row]) -> ScoreResult | None:
+    """The profile's composite score: risk-weighted share of its factors (NOT_APPLICABLE
+    factors leave the denominator)."""
+    sc = profile.score
+    if sc is None:
+        return None
+    by_id = {r.requirement: r for r in rows}
+    factors, total, risk = [], 0.0, 0.0
+    for f in sc.factors:
+        row = by_id.get(f.requirement)
+        verdict = row.verdict if row else None
+        share = {Verdict.FAIL: 1.0, Verdict.INCONCLUSIVE: sc.unknown_counts_as,
+                 Verdict.ERROR: sc.unknown_counts_as, Verdict.PASS: 0.0}.get(verdict)
+        if share is not None:
+            total += f.weight
+            risk += f.weight * share
+        factors.append(ScoreRow(requirement=f.requirement, weight=f.weight, verdict=verdict,
+                                risk=round(f.weight * (share or 0.0), 2),
+                                message=row.message if row else "not part of this run",
+                                evidence=row.evidence[:6] if row else [],
+                                lowers_risk=f.lowers_risk))
+    value = round(100 * risk / total, 1) if total else None
+    return ScoreResult(name=sc.name, description=sc.description, value=value,
+                       judged_weight=total, unknown_counts_as=sc.unknown_counts_as,
+                       factors=factors)
 
 
 def build_report(run: Any) -> dict[str, Any]:
@@ -184,7 +233,8 @@ def build_report(run: Any) -> dict[str, Any]:
         requests=run.store.count, selection=sorted(run.only) or None,
         unreachable=run.unreachable, declared_classes=run.declared,
         declaration_evidence=run.declaration_id, data_sources=dict(run.data.used))
-    report = Report(run=info, summary=summary, classes=classes, findings=findings, rows=rows)
+    report = Report(run=info, summary=summary, classes=classes, findings=findings, rows=rows,
+                    score=build_score(profile, rows))
     return json.loads(report.model_dump_json())
 
 

@@ -49,14 +49,20 @@ def _config(export_dir: Path, manifest: dict[str, Any], port: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _index(path: Path) -> dict[str, str]:
-    """feature id -> digest of (geometry, properties); constant per-feature memory."""
-    out = {}
+def _index(path: Path) -> tuple[dict[str, str], list[str]]:
+    """feature id -> digest of (geometry, properties), and the ids used more than once (such
+    items cannot be told apart, so they cannot be compared item by item)."""
+    out: dict[str, str] = {}
+    dup: list[str] = []
     with path.open(encoding="utf-8") as f:
-        for line in f:
+        for n, line in enumerate(f):
             feat = json.loads(line)
-            out[str(feat.get("id"))] = _digest(feat)
-    return out
+            fid = feat.get("id")
+            key = str(fid) if fid is not None else f"(no id, item {n + 1})"
+            if key in out:
+                dup.append(key)
+            out[key] = _digest(feat)
+    return out, dup
 
 
 def _digest(feat: dict[str, Any]) -> str:
@@ -98,9 +104,11 @@ def round_trip(export_dir: Path, workdir: Path, page_size: int = 1000) -> RoundT
     files = {c["id"]: again / c["files"]["ndjson"]["file"] for c in second["collections"]}
     rt = RoundTrip(collections=len(manifest["collections"]))
     for c in manifest["collections"]:
-        a = _index(export_dir / c["files"]["ndjson"]["file"])
-        b = _index(files[c["id"]]) if c["id"] in files else {}
-        rt.compared += len(a)
+        a, dup = _index(export_dir / c["files"]["ndjson"]["file"])
+        b = _index(files[c["id"]])[0] if c["id"] in files else {}
+        rt.compared += len(a) + len(dup)
+        for fid in sorted(set(dup)):
+            rt.differences.append(Difference(c["id"], fid, "id used by more than one item"))
         for fid in sorted(set(a) - set(b)):
             rt.differences.append(Difference(c["id"], fid, "missing"))
         for fid in sorted(set(b) - set(a)):

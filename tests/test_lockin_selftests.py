@@ -1,0 +1,94 @@
+"""lock-in profile: every factor FAILs on a target that breaks it and PASSes on one that keeps
+it (real pygeoapi behind the fault proxy; Mosquitto for the event channel); the score is the
+weighted share of factors at risk, with weights from the profile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from oupcheck.platforms import mosquitto
+from oupcheck.profile import load_profile
+
+from .support import export_faults, lockin_faults, ogc_faults  # noqa: F401  (register faults)
+
+PROFILE = "lock-in"
+L = "lockin:"
+# requirement -> (broken target, good target); "+mqtt" adds a Mosquitto interface
+CASES = {
+    "bulk-export": ("fault:total-lies", "fault:none"),
+    "round-trip": ("fault:duplicate-ids", "fault:none"),
+    "open-formats": ("fault:proprietary-only", "fault:none"),
+    "licence": ("fault:collections-no-license", "fault:none"),
+    "open-api-description": ("fault:landing-no-description", "fault:none"),
+    "standard-auth": ("fault:auth-required", "fault:auth-with-discovery"),
+    "open-event-channel": ("fault:none", "fault:none+mqtt"),
+    "versioning": ("fault:none", "fault:api-version-header"),
+}
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory) -> Iterator[str]:
+    proc, url = mosquitto.server(tmp_path_factory.mktemp("mqtt"))
+    proc.start()
+    try:
+        yield url
+    finally:
+        proc.stop()
+
+
+def _run(oup, fault_proxy, broker, tmp_path: Path, key: str, *only: str):
+    fault, _, extra = key.removeprefix("fault:").partition("+")
+    interfaces = [{"kind": "ogc-api-features", "url": fault_proxy.url(fault)}]
+    if extra == "mqtt":
+        interfaces.append({"kind": "mqtt", "url": broker})
+    target = tmp_path / f"target-{fault}-{extra}.json.yaml"
+    target.write_text(json.dumps({"name": f"pygeoapi via {key}", "interfaces": interfaces}))
+    args = ["run", "--profile", PROFILE, "--target", target, "--out",
+            tmp_path / f"out-{fault}-{extra}", "--quiet"]
+    for rid in only:
+        args += ["--only", rid]
+    res = oup(*args)
+    assert res.report is not None, res.describe()
+    return res
+
+
+def test_every_factor_has_a_self_test_and_a_weight():
+    p = load_profile(PROFILE)
+    assert {L + k for k in CASES} == set(p.requirements)
+    assert {f.requirement for f in p.score.factors} == set(p.requirements)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rid", sorted(CASES))
+def test_factor_fails_on_broken_target_and_passes_on_good_one(rid, oup, fault_proxy, broker,
+                                                              tmp_path):
+    broken, good = CASES[rid]
+    row = _run(oup, fault_proxy, broker, tmp_path, broken, L + rid).row(L + rid)
+    assert row["verdict"] == "FAIL", f"{broken}: {row['verdict']}: {row['message']}"
+    assert row["statement"] and row["clause"]
+    row = _run(oup, fault_proxy, broker, tmp_path, good, L + rid).row(L + rid)
+    assert row["verdict"] == "PASS", f"{good}: {row['verdict']}: {row['message']}"
+
+
+@pytest.mark.slow
+def test_score_of_bundled_pygeoapi_names_each_factor_and_its_advice(oup, fault_proxy, broker,
+                                                                    tmp_path):
+    res = _run(oup, fault_proxy, broker, tmp_path, "fault:none")
+    sc = res.report["score"]
+    verdicts = {f["requirement"]: f["verdict"] for f in sc["factors"]}
+    # pygeoapi: complete export and round trip, open formats, licences, description; no
+    # authentication (not applicable), no event channel and no visible version
+    assert verdicts[L + "open-event-channel"] == "FAIL" and verdicts[L + "versioning"] == "FAIL"
+    assert verdicts[L + "standard-auth"] == "NOT_APPLICABLE"
+    weights = {f.requirement: f.weight for f in load_profile(PROFILE).score.factors}
+    judged = sum(w for r, w in weights.items() if r != L + "standard-auth")
+    expected = round(100 * (weights[L + "open-event-channel"] + weights[L + "versioning"])
+                     / judged, 1)
+    assert sc["value"] == expected
+    assert all(f["lowers_risk"] for f in sc["factors"])
+    html = (tmp_path / "out-none-" / "report.html").read_text()
+    assert "Lock-in risk score" in html and f"{expected} / 100" in html

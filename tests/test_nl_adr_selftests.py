@@ -149,7 +149,7 @@ class Gateway:
                 "name": f"nginx gateway {name} before pygeoapi",
                 "interfaces": [{"kind": "http", "url": front.url}],
                 "tls": {"ca_file": str(self.ca[0])}, "allowed_origins": [CITY]}))
-            out = self.dir / f"out-{len(self.runs)}"
+            out = self.dir / f"out-{len(self.runs)}-{version}-{name}"
             argv = ["run", "--profile", f"nl-api-design-rules-{version}", "--target", target,
                     "--out", out, "--quiet"]
             if key[2]:

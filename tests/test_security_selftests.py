@@ -151,6 +151,7 @@ class Lab:
         self.ca = certs.make_ca(workdir)
         self.fronts: dict[str, nginx.NginxFront] = {}
         self.runs: dict[tuple, CliResult] = {}
+        self._scan: dict | None = None
 
     def front(self, name: str) -> nginx.NginxFront:
         if name not in self.fronts:
@@ -199,8 +200,9 @@ class Lab:
             if "@" in key:
                 profile = key.split("@")[1]
                 args = ["--profile-path", Path(__file__).parent / "profiles"]
-            out = self.dir / f"out-{len(self.runs)}"
-            argv = ["run", "--profile", profile, "--target", self.target_file(key), "--out", out,
+            target = self.target_file(key)  # may run "good" first (for its recorded scan)
+            out = self.dir / f"out-{len(self.runs)}-{key.replace(':', '_')}"
+            argv = ["run", "--profile", profile, "--target", target, "--out", out,
                     "--quiet", *args]
             if cache_key[1]:
                 argv += ["--only", cache_key[1]]
@@ -210,12 +212,17 @@ class Lab:
         return self.runs[cache_key]
 
     def recorded_scan(self) -> dict:
-        out = Path(self.run("good").args[self.run("good").args.index("--out") + 1])
-        for line in (out / "evidence.jsonl").read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            if rec.get("kind") == "tls-scan":
-                return rec["data"]
-        raise AssertionError("the good front's run recorded no TLS scan")
+        if self._scan is None:
+            res = self.run("good")
+            out = Path(res.args[res.args.index("--out") + 1])
+            for line in (out / "evidence.jsonl").read_text(encoding="utf-8").splitlines():
+                rec = json.loads(line)
+                if rec.get("kind") == "tls-scan":
+                    self._scan = rec["data"]
+                    break
+            else:
+                raise AssertionError("the good front's run recorded no TLS scan")
+        return copy.deepcopy(self._scan)
 
 
 @pytest.fixture(scope="module")

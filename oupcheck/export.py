@@ -39,7 +39,7 @@ EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_UNREACHABLE = 0, 1, 3
 
 @dataclass
 class Finding:
-    kind: str          # pagination-cycle | runaway | count-mismatch | hidden-collection |
+    kind: str          # pagination-cycle | runaway | max-items | count-mismatch | hidden-collection |
     collection: str | None  # unreadable-page | no-total | max-items
     message: str
     evidence: list[str] = field(default_factory=list)
@@ -239,13 +239,17 @@ class Exporter:
                     writers.add(feat)
                 col.exported += len(page)
                 res.items += len(page)
-                bound = self.max_items
-                if col.number_matched is not None:
-                    bound = min(bound, int(col.number_matched * (1 + self.slack)) + self.page_size)
-                if col.exported > bound:
+                if col.number_matched is not None and col.exported > \
+                        int(col.number_matched * (1 + self.slack)) + self.page_size:
                     res.findings.append(Finding("runaway", col.id,
                                                 f"{col.exported} items read, more than the API's "
                                                 f"total {col.number_matched} allows; stopped"))
+                    break
+                if col.exported >= self.max_items and page and col.exported < (
+                        col.number_matched if col.number_matched is not None else col.exported + 1):
+                    res.findings.append(Finding("max-items", col.id,
+                                                f"stopped at the bound of {self.max_items} items "
+                                                f"({col.exported} read)"))
                     break
         finally:
             col.files = writers.close()
@@ -253,7 +257,7 @@ class Exporter:
             res.findings.append(Finding("no-total", col.id, "the API gives no numberMatched, so "
                                         "completeness cannot be confirmed"))
         elif col.exported != col.number_matched and not any(
-                f.collection == col.id and f.kind in ("pagination-cycle", "runaway")
+                f.collection == col.id and f.kind in ("pagination-cycle", "runaway", "max-items")
                 for f in res.findings):
             res.findings.append(Finding("count-mismatch", col.id,
                                         f"exported {col.exported} items, the API's own total "

@@ -92,17 +92,28 @@ def test_export_faults_are_caught_and_named(fault, kind, collection, fault_proxy
     assert not m["complete"] and "INCOMPLETE" in res.stdout and kind in res.stdout
 
 
-def test_runaway_is_stopped_at_max_items(pygeoapi_url, oup, tmp_path):
+def test_more_items_than_the_total_is_a_runaway(fault_proxy, oup, tmp_path):
+    out = tmp_path / "out"
+    res = oup("export", "--target", fault_proxy.url("total-too-low"), "--out", out,
+              "--page-size", "10")
+    assert res.code == 1, res.describe()
+    kinds = {(f["kind"], f["collection"]) for f in _manifest(out)["findings"]}
+    # 57 - 20 = 37 (+ one page of slack): stopped; 134 - 20 likewise; 23 - 20 = 3: stopped too
+    assert kinds == {("runaway", c) for c in TOTALS}, kinds
+
+
+def test_export_is_bounded_by_max_items(pygeoapi_url, oup, tmp_path):
     out = tmp_path / "out"
     res = oup("export", "--target", pygeoapi_url, "--out", out, "--page-size", "10",
               "--max-items", "30")
     assert res.code == 1
-    runaway = [f for f in _manifest(out)["findings"] if f["kind"] == "runaway"]
+    runaway = [f for f in _manifest(out)["findings"] if f["kind"] == "max-items"]
     # 23 parks fit under the bound; the two larger collections are stopped
     assert {f["collection"] for f in runaway} == {"utrecht-luchtkwaliteit",
                                                   "eindhoven-lantaarnpalen"}
     for c in _manifest(out)["collections"]:
-        assert c["exported"] <= 40
+        assert c["exported"] <= 30
+    assert {f["kind"] for f in _manifest(out)["findings"]} == {"max-items"}
 
 
 @pytest.mark.parametrize("args", [["--formats", "xlsx"], ["--page-size", "0"]])

@@ -99,6 +99,9 @@ class Run:
             self.preflight_id = ex.id
         except TransportError as exc:
             self.unreachable = str(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                self.unreachable += (" (to probe it anyway, set tls.verify: false or tls.ca_file "
+                                     "in a target file; the TLS rows judge the certificate)")
             self.preflight_id = exc.exchange_id
             self.client.dead_reason = f"unreachable at pre-flight: {exc}"
             return

@@ -312,3 +312,12 @@ def test_secrets_never_reach_any_output_file(lab):
     for f in files:
         assert TOKEN not in f.read_text(encoding="utf-8"), f"the token leaked into {f.name}"
     assert TOKEN not in res.stdout + res.stderr
+
+
+def test_untrusted_certificate_at_preflight_says_how_to_probe_anyway(lab, tmp_path):
+    front = lab.front("weak")
+    res = lab.oup("run", "--profile", PROFILE, "--target", front.url, "--out", tmp_path / "o",
+                  "--quiet", "--only", "forum-std:hsts")
+    assert res.code == 3, res.describe()
+    assert "CERTIFICATE_VERIFY_FAILED" in res.stderr and "tls.verify: false" in res.stderr
+    assert "Traceback" not in res.stderr

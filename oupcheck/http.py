@@ -141,8 +141,9 @@ class EvidenceClient:
             started=datetime.now(timezone.utc).isoformat(timespec="milliseconds"), note=note,
             curl=curl_line(prepared.method or "GET", prepared.url or "",
                            {}, body_text, red, raw_headers))
-        own = origin(prepared.url or "") == self.origin
-        dead = self.dead_reason if own else self.other_dead.get(origin(prepared.url or ""))
+        where = origin(prepared.url or "")
+        own = where == self.origin
+        dead = self.dead_reason if own else self.other_dead.get(where)
         if dead:
             ex.error = (f"not sent: {'target' if own else 'host'} stopped answering earlier "
                         f"({dead})")
@@ -183,7 +184,7 @@ class EvidenceClient:
             if own:
                 self.failures_in_row = 0
             else:
-                self.other_failures[origin(prepared.url or "")] = 0
+                self.other_failures[where] = 0
         except (requests.RequestException, TransportError, OSError) as exc:
             ex.error = _describe(exc, self.limits)
             if own:
@@ -191,10 +192,9 @@ class EvidenceClient:
                 if self.failures_in_row >= BREAKER_AFTER:
                     self.dead_reason = ex.error
             else:
-                key = origin(prepared.url or "")
-                self.other_failures[key] = self.other_failures.get(key, 0) + 1
-                if self.other_failures[key] >= BREAKER_AFTER:
-                    self.other_dead[key] = ex.error
+                self.other_failures[where] = self.other_failures.get(where, 0) + 1
+                if self.other_failures[where] >= BREAKER_AFTER:
+                    self.other_dead[where] = ex.error
         finally:
             ex.elapsed_ms = round((time.monotonic() - t0) * 1000, 1)
             if resp is not None:

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import string
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .export import Exporter
 from .platforms import pygeoapi
-from .platforms.base import ServerProcess, free_port
+from .platforms.base import free_port
 from .resources import root_dir
 from .target import Interface, Target, TargetFile
 
@@ -80,15 +77,9 @@ def round_trip(export_dir: Path, workdir: Path, page_size: int = 1000) -> RoundT
     manifest = json.loads((export_dir / "manifest.json").read_text("utf-8"))
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    cfg, oas = workdir / "roundtrip-config.yml", workdir / "roundtrip-openapi.yml"
-    cfg.write_text(_config(export_dir.resolve(), manifest, port), encoding="utf-8")
-    env = dict(os.environ, PYGEOAPI_CONFIG=str(cfg), PYGEOAPI_OPENAPI=str(oas))
-    subprocess.run([pygeoapi.pygeoapi_bin(), "openapi", "generate", str(cfg), "--output-file",
-                    str(oas)], env=env, check=True, capture_output=True, timeout=120)
-    url = f"http://127.0.0.1:{port}/"
-    proc = ServerProcess([sys.executable, "-m", "gunicorn", "pygeoapi.flask_app:APP", "--bind",
-                          f"127.0.0.1:{port}", "--workers", "2"], env=env, cwd=workdir,
-                         log=workdir / "roundtrip-pygeoapi.log", ready_url=url + "conformance")
+    env = pygeoapi.configure(workdir, _config(export_dir.resolve(), manifest, port),
+                             stem="roundtrip")
+    proc, url = pygeoapi.gunicorn(workdir, port, env, stem="roundtrip-pygeoapi")
     proc.start()
     try:
         spec = TargetFile(name="round-trip pygeoapi",

@@ -35,6 +35,19 @@ def pygeoapi_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def mosquitto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Real Mosquitto (Debian) on 127.0.0.1: ``mqtt://127.0.0.1:P``."""
+    from oupcheck.platforms import mosquitto
+
+    proc, url = mosquitto.server(tmp_path_factory.mktemp("mosquitto"))
+    proc.start()
+    try:
+        yield url
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
 def fault_proxy(pygeoapi_url: str) -> Iterator[FaultProxy]:
     proxy = FaultProxy(pygeoapi_url)
     proxy.start()

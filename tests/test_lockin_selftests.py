@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from oupcheck.platforms import mosquitto
 from oupcheck.profile import load_profile
 
 from .support import export_faults, lockin_faults, ogc_faults  # noqa: F401  (register faults)
@@ -30,21 +28,11 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory) -> Iterator[str]:
-    proc, url = mosquitto.server(tmp_path_factory.mktemp("mqtt"))
-    proc.start()
-    try:
-        yield url
-    finally:
-        proc.stop()
-
-
-def _run(oup, fault_proxy, broker, tmp_path: Path, key: str, *only: str):
+def _run(oup, fault_proxy, mosquitto_url, tmp_path: Path, key: str, *only: str):
     fault, _, extra = key.removeprefix("fault:").partition("+")
     interfaces = [{"kind": "ogc-api-features", "url": fault_proxy.url(fault)}]
     if extra == "mqtt":
-        interfaces.append({"kind": "mqtt", "url": broker})
+        interfaces.append({"kind": "mqtt", "url": mosquitto_url})
     target = tmp_path / f"target-{fault}-{extra}.json.yaml"
     target.write_text(json.dumps({"name": f"pygeoapi via {key}", "interfaces": interfaces}))
     args = ["run", "--profile", PROFILE, "--target", target, "--out",
@@ -64,20 +52,22 @@ def test_every_factor_has_a_self_test_and_a_weight():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("rid", sorted(CASES))
-def test_factor_fails_on_broken_target_and_passes_on_good_one(rid, oup, fault_proxy, broker,
+def test_factor_fails_on_broken_target_and_passes_on_good_one(rid, oup, fault_proxy,
+                                                              mosquitto_url,
                                                               tmp_path):
     broken, good = CASES[rid]
-    row = _run(oup, fault_proxy, broker, tmp_path, broken, L + rid).row(L + rid)
+    row = _run(oup, fault_proxy, mosquitto_url, tmp_path, broken, L + rid).row(L + rid)
     assert row["verdict"] == "FAIL", f"{broken}: {row['verdict']}: {row['message']}"
     assert row["statement"] and row["clause"]
-    row = _run(oup, fault_proxy, broker, tmp_path, good, L + rid).row(L + rid)
+    row = _run(oup, fault_proxy, mosquitto_url, tmp_path, good, L + rid).row(L + rid)
     assert row["verdict"] == "PASS", f"{good}: {row['verdict']}: {row['message']}"
 
 
 @pytest.mark.slow
-def test_score_of_bundled_pygeoapi_names_each_factor_and_its_advice(oup, fault_proxy, broker,
+def test_score_of_bundled_pygeoapi_names_each_factor_and_its_advice(oup, fault_proxy,
+                                                                    mosquitto_url,
                                                                     tmp_path):
-    res = _run(oup, fault_proxy, broker, tmp_path, "fault:none")
+    res = _run(oup, fault_proxy, mosquitto_url, tmp_path, "fault:none")
     sc = res.report["score"]
     verdicts = {f["requirement"]: f["verdict"] for f in sc["factors"]}
     # pygeoapi: complete export and round trip, open formats, licences, description; no

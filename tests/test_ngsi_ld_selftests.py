@@ -12,7 +12,6 @@ from typing import Iterator
 
 import pytest
 
-from oupcheck.platforms import mosquitto
 from oupcheck.profile import load_profile
 
 from .support.cli import CliResult
@@ -64,17 +63,15 @@ CASES = {
 
 
 class NgsiLab:
-    def __init__(self, workdir: Path, shared_data: Path, oup):
+    def __init__(self, workdir: Path, shared_data: Path, oup, mqtt_url: str):
         self.dir, self.oup = workdir, oup
         self.ref = ReferenceServer(shared_data)
         self.srv, self.url = self.ref.srv, self.ref.url
-        self.broker, self.mqtt_url = mosquitto.server(workdir / "mosquitto")
-        self.broker.start()
+        self.mqtt_url = mqtt_url
         self.runs: dict[tuple, CliResult] = {}
 
     def stop(self) -> None:
         self.ref.stop()
-        self.broker.stop()
 
     def target(self, dev: str, writes: bool = True) -> Path:
         path = self.dir / f"target-{dev}-{writes}.yaml"
@@ -105,8 +102,8 @@ class NgsiLab:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, shared_data, oup) -> Iterator[NgsiLab]:
-    lab = NgsiLab(tmp_path_factory.mktemp("ngsi"), shared_data, oup)
+def lab(tmp_path_factory, shared_data, oup, mosquitto_url) -> Iterator[NgsiLab]:
+    lab = NgsiLab(tmp_path_factory.mktemp("ngsi"), shared_data, oup, mosquitto_url)
     try:
         # the runs are independent (one store per deviation): run them side by side
         with ThreadPoolExecutor(max_workers=4) as pool:

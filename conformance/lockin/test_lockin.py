@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from oupcheck.errors import TransportError
 from oupcheck.http import BodyUnusable, EvidenceClient
 from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect
 

@@ -16,18 +16,9 @@ def _tls_findings(endpoint) -> tuple[list[str], object]:
     insufficient, from the one TLS scan of the run."""
     res, ex = endpoint.tls()
     g = endpoint.guideline
-    bad = []
-    for command in ncsc.VERSIONS:
-        accepted = ncsc.accepted_suites(res.command(command))
-        if accepted and ncsc.version_level(command, g) in ncsc.BAD:
-            bad.append(f"{ncsc.VERSIONS[command][0]} offered")
-        for acc in accepted:
-            name = ncsc.suite_name(acc)
-            if ncsc.cipher_level(name, g) in ncsc.BAD:
-                bad.append(name)
-    for c in (res.command("elliptic_curves") or {}).get("supported_curves") or []:
-        if ncsc.curve_level(c["name"], g) in ncsc.BAD:
-            bad.append(f"group {c['name']}")
+    bad = [f"{v} offered" for v in ncsc.bad(ncsc.rated_versions(res, g))]
+    bad += ncsc.bad(ncsc.rated_suites(res, g))
+    bad += [f"group {c}" for c in ncsc.bad(ncsc.rated_curves(res.command("elliptic_curves"), g))]
     if (res.command("tls_compression") or {}).get("supports_compression"):
         bad.append("TLS compression")
     if (res.command("tls_1_3_early_data") or {}).get("supports_early_data"):

@@ -154,6 +154,28 @@ def ephemeral(accepted: dict[str, Any]) -> dict[str, Any] | None:
     return accepted.get("ephemeral_key")
 
 
+def rated_versions(res: Any, guideline: str) -> list[tuple[str, str]]:
+    """(protocol, level) of every protocol version the scan found offered."""
+    return [(VERSIONS[c][0], version_level(c, guideline)) for c in VERSIONS
+            if accepted_suites(res.command(c))]
+
+
+def rated_suites(res: Any, guideline: str) -> list[tuple[str, str]]:
+    """("TLS 1.2 <IANA name>", level) of every accepted cipher suite."""
+    return [(f"{VERSIONS[c][0]} {suite_name(acc)}", cipher_level(suite_name(acc), guideline))
+            for c in VERSIONS for acc in accepted_suites(res.command(c))]
+
+
+def rated_curves(curves: dict[str, Any] | None, guideline: str) -> list[tuple[str, str]]:
+    return [(c["name"], curve_level(c["name"], guideline))
+            for c in (curves or {}).get("supported_curves") or []]
+
+
+def bad(rated: list[tuple[str, str]]) -> list[str]:
+    """The items rated phase-out or insufficient, labelled with their level."""
+    return [f"{name} ({level})" for name, level in rated if level in BAD]
+
+
 def leaf_certificate(cert_info: dict[str, Any]) -> dict[str, Any] | None:
     deps = cert_info.get("certificate_deployments") or []
     if not deps:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from oupcheck.errors import TransportError
 from oupcheck.http import BodyUnusable, EvidenceClient
 
 OGC_CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
@@ -52,5 +51,3 @@ def discover(endpoint: Any, http: EvidenceClient) -> Surface:
         return Surface("ogc-api-features", items, fid, evidence)
     except (BodyUnusable, AttributeError):
         return Surface("unknown", evidence=evidence)
-    except TransportError:
-        raise

@@ -13,24 +13,17 @@ from .endpoint import now
 from .markers import requirement
 
 
-def _bad(items: list[tuple[str, str]]) -> list[str]:
-    return [f"{name} ({level})" for name, level in items if level in ncsc.BAD]
-
-
 @requirement("ncsc-tls:versions")
 def test_protocol_versions(endpoint):
     res, ex = endpoint.tls()
-    offered = []
     for command in ncsc.VERSIONS:
-        out = res.command(command)
-        if out is None:
+        if res.command(command) is None:
             raise Inconclusive(f"{command} could not be probed: {res.command_error(command)}",
                                evidence=ex)
-        if ncsc.accepted_suites(out):
-            offered.append((ncsc.VERSIONS[command][0], ncsc.version_level(command, endpoint.guideline)))
+    offered = ncsc.rated_versions(res, endpoint.guideline)
     expect(offered, "no protocol version could be negotiated", expected="TLS 1.2 and/or 1.3",
            actual="none", evidence=ex)
-    bad = _bad(offered)
+    bad = ncsc.bad(offered)
     expect(not bad, f"the server offers protocol versions rated phase-out or insufficient "
            f"by NCSC {endpoint.guideline}", expected="only TLS 1.3 and TLS 1.2",
            actual=", ".join(bad), evidence=ex)
@@ -39,15 +32,10 @@ def test_protocol_versions(endpoint):
 @requirement("ncsc-tls:cipher-suites")
 def test_cipher_suites(endpoint):
     res, ex = endpoint.tls()
-    rated = []
-    for command in ncsc.VERSIONS:
-        for acc in ncsc.accepted_suites(res.command(command)):
-            name = ncsc.suite_name(acc)
-            rated.append((f"{ncsc.VERSIONS[command][0]} {name}",
-                          ncsc.cipher_level(name, endpoint.guideline)))
+    rated = ncsc.rated_suites(res, endpoint.guideline)
     if not rated:
         raise Inconclusive("the scan found no accepted cipher suite", evidence=ex)
-    bad = _bad(rated)
+    bad = ncsc.bad(rated)
     expect(not bad, f"cipher suites rated phase-out or insufficient by NCSC {endpoint.guideline} "
            "are accepted", expected="only good or sufficient suites",
            actual=", ".join(sorted(set(bad))[:8]), evidence=ex)
@@ -57,8 +45,7 @@ def test_cipher_suites(endpoint):
 def test_key_exchange_groups(endpoint):
     curves, ex = endpoint.command("elliptic_curves")
     res, _ = endpoint.tls()
-    rated = [(c["name"], ncsc.curve_level(c["name"], endpoint.guideline))
-             for c in curves.get("supported_curves") or []]
+    rated = ncsc.rated_curves(curves, endpoint.guideline)
     for command in ncsc.VERSIONS:
         for acc in ncsc.accepted_suites(res.command(command)):
             key = ncsc.ephemeral(acc) or {}
@@ -66,7 +53,7 @@ def test_key_exchange_groups(endpoint):
                 bits = int(key.get("size") or 0)
                 rated.append((f"DH-{bits} ({ncsc.suite_name(acc)})",
                               ncsc.dh_level(bits, endpoint.guideline)))
-    bad = _bad(rated)
+    bad = ncsc.bad(rated)
     expect(not bad, f"key-exchange groups rated phase-out or insufficient by NCSC "
            f"{endpoint.guideline} are accepted", expected="only good or sufficient groups",
            actual=", ".join(sorted(set(bad))[:8]), evidence=ex)
@@ -170,18 +157,22 @@ def test_certificate_matches_host(endpoint):
            evidence=ex)
 
 
-@requirement("ncsc-tls:cert-key")
-def test_certificate_public_key(endpoint):
+def _judged_chain(endpoint):
+    """The certificates the server sends, less a root sent along (roots are not judged)."""
     info, _, ex = _leaf(endpoint)
     chain = info["certificate_deployments"][0].get("received_certificate_chain") or []
+    return [c for c in chain if not (ncsc.self_signed(c) and len(chain) > 1)], ex
+
+
+@requirement("ncsc-tls:cert-key")
+def test_certificate_public_key(endpoint):
+    chain, ex = _judged_chain(endpoint)
     rated = []
     for cert in chain:
-        if ncsc.self_signed(cert) and len(chain) > 1:
-            continue  # a root sent along is not judged
         alg, bits, curve = ncsc.public_key(cert)
         rated.append((f"{alg} {bits} bit{' ' + curve if curve else ''}",
                       ncsc.cert_key_level(cert, endpoint.guideline)))
-    bad = _bad(rated)
+    bad = ncsc.bad(rated)
     expect(not bad, f"certificate keys rated phase-out or insufficient by NCSC "
            f"{endpoint.guideline}", expected="RSA >= 3072 bit or ECDSA on an approved curve",
            actual=", ".join(bad), evidence=ex)
@@ -189,16 +180,13 @@ def test_certificate_public_key(endpoint):
 
 @requirement("ncsc-tls:cert-signature")
 def test_certificate_signature_hash(endpoint):
-    info, _, ex = _leaf(endpoint)
-    chain = info["certificate_deployments"][0].get("received_certificate_chain") or []
+    chain, ex = _judged_chain(endpoint)
     rated = []
     for cert in chain:
-        if ncsc.self_signed(cert) and len(chain) > 1:
-            continue
         h = (cert.get("signature_hash_algorithm") or {}).get("name")
         if h is None and "ed25519" in str(cert.get("signature_algorithm_oid")).lower():
             continue  # EdDSA has no separate hash
         rated.append((f"{h}", ncsc.signature_hash_level(h, endpoint.guideline)))
-    bad = _bad(rated)
+    bad = ncsc.bad(rated)
     expect(not bad, "certificates are signed with a hash rated phase-out or insufficient",
            expected="SHA-256, SHA-384 or SHA-512", actual=", ".join(bad), evidence=ex)

@@ -54,8 +54,13 @@ def prepare(workdir: Path, port: int, public_url: str | None = None) -> dict[str
     config = string.Template((src / "config.template.yml").read_text("utf-8")).substitute(
         PORT=port, DATA_DIR=str(data),
         PUBLIC_URL=(public_url or f"http://127.0.0.1:{port}").rstrip("/"))
-    cfg = workdir / "pygeoapi-config.yml"
-    oas = workdir / "pygeoapi-openapi.yml"
+    return configure(workdir, config)
+
+
+def configure(workdir: Path, config: str, stem: str = "pygeoapi") -> dict[str, str]:
+    """Write a pygeoapi config, generate its OpenAPI document; return the server env."""
+    cfg = workdir / f"{stem}-config.yml"
+    oas = workdir / f"{stem}-openapi.yml"
     cfg.write_text(config, encoding="utf-8")
     env = dict(os.environ, PYGEOAPI_CONFIG=str(cfg), PYGEOAPI_OPENAPI=str(oas))
     subprocess.run([pygeoapi_bin(), "openapi", "generate", str(cfg), "--output-file", str(oas)],
@@ -63,16 +68,21 @@ def prepare(workdir: Path, port: int, public_url: str | None = None) -> dict[str
     return env
 
 
+def gunicorn(workdir: Path, port: int, env: dict[str, str],
+             stem: str = "pygeoapi") -> tuple[ServerProcess, str]:
+    """pygeoapi under gunicorn, as it is deployed in production ('pygeoapi serve' is Flask's
+    debug server); not started yet."""
+    url = f"http://127.0.0.1:{port}/"
+    proc = ServerProcess([sys.executable, "-m", "gunicorn", "pygeoapi.flask_app:APP",
+                          "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+                          "--timeout", "60"],
+                         env=env, cwd=workdir, log=workdir / f"{stem}.log",
+                         ready_url=url + "conformance")
+    return proc, url
+
+
 def server(workdir: Path, port: int | None = None,
            public_url: str | None = None) -> tuple[ServerProcess, str]:
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
-    env = prepare(workdir, port, public_url)
-    url = f"http://127.0.0.1:{port}/"
-    # gunicorn, as pygeoapi is deployed in production ('pygeoapi serve' is Flask's debug server)
-    proc = ServerProcess([sys.executable, "-m", "gunicorn", "pygeoapi.flask_app:APP",
-                          "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-                          "--timeout", "60"],
-                         env=env, cwd=workdir, log=workdir / "pygeoapi.log",
-                         ready_url=url + "conformance")
-    return proc, url
+    return gunicorn(workdir, port, prepare(workdir, port, public_url))

@@ -94,6 +94,9 @@ class Run:
         return class_uri in self.claimed_by_file or class_uri in (self.declared or [])
 
     def preflight(self) -> None:
+        if self.interface.kind == "mqtt":
+            self._preflight_mqtt()
+            return
         try:
             ex = self.client.get(self.interface.url, note="pre-flight: is the target reachable?")
             self.preflight_id = ex.id
@@ -121,6 +124,27 @@ class Run:
                                          f"{decl.path} (HTTP {ex.status})")
         except (TransportError, BodyUnusable) as exc:
             self.declaration_note = f"conformance declaration unreadable: {exc}"
+
+
+    def _preflight_mqtt(self) -> None:
+        """An MQTT interface is reachable when its broker answers a CONNECT with a CONNACK."""
+        from .mqttclient import Broker
+        from .mqttwire import connect
+        timeout = float(self.param("timeout_s", 5))
+        try:
+            broker = Broker(self.interface.url, self.store, tag="preflight", timeout=timeout)
+            with broker.raw("pre-flight: does the broker answer CONNECT?") as raw:
+                raw.send(connect(broker.name("preflight")))
+                ack = raw.read()
+                raw.send(bytes([0xE0, 0]), "DISCONNECT")
+        except (TransportError, ValueError) as exc:
+            self.unreachable = str(exc)
+        else:
+            if ack is None:
+                self.unreachable = f"no answer to CONNECT from {self.interface.url}"
+        self.preflight_id = f"E{self.store.count:05d}"
+        if self.unreachable:
+            self.client.dead_reason = f"unreachable at pre-flight: {self.unreachable}"
 
 
 def _verify(target: Target) -> bool | str:

@@ -163,9 +163,13 @@ class Target(BaseModel):
 
 def from_url(url: str, kind: str | None) -> Target:
     try:
-        check_url(url)
+        check_url(url, schemes=("http", "https", "mqtt"))
     except ValueError as exc:
         raise UsageError(str(exc), field="--target") from None
+    if url.startswith("mqtt://"):
+        kind = "mqtt"
+    elif kind == "mqtt":
+        raise UsageError(f"an MQTT interface needs an mqtt:// URL, not {url}", field="--target")
     spec = TargetFile(name=url, interfaces=[Interface(kind=kind or "http", url=url)])
     return Target(spec=spec, source=url)
 

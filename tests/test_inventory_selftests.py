@@ -1,0 +1,86 @@
+"""open-protocols inventory rows: each FAILs on a platform that breaks it and PASSes on one
+that keeps it (real pygeoapi behind the fault proxy, real Mosquitto, and the bundled AsyncAPI
+document served from a plain static file server)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from oupcheck.profile import load_profile
+
+from .support import inventory_faults, lockin_faults  # noqa: F401  (register faults)
+
+PROFILE = "open-protocols"
+ASYNCAPI_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "asyncapi"
+I = "inventory:"
+
+
+@pytest.fixture(scope="module")
+def asyncapi_url():
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(ASYNCAPI_DIR))
+    handler.log_message = lambda *a: None
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/demo-events.yaml"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _run(oup, tmp_path, name, interfaces, *only):
+    target = tmp_path / f"{name}.yaml"
+    target.write_text(json.dumps({"name": name, "interfaces": interfaces}))
+    args = ["run", "--profile", PROFILE, "--target", target, "--out", tmp_path / name, "--quiet"]
+    for rid in only or [I + "standard-interfaces", I + "machine-readable-description",
+                        I + "catalogue"]:
+        args += ["--only", rid]
+    res = oup(*args)
+    assert res.report is not None, res.describe()
+    return res
+
+
+def test_inventory_rows_are_all_self_tested():
+    p = load_profile(PROFILE)
+    assert {r for r in p.requirements if r.startswith(I)} == {
+        I + "standard-interfaces", I + "machine-readable-description", I + "catalogue"}
+
+
+@pytest.mark.slow
+def test_good_platform_passes_every_inventory_row(oup, fault_proxy, mosquitto_url,
+                                                  asyncapi_url, tmp_path):
+    res = _run(oup, tmp_path, "good", [
+        {"kind": "ogc-api-features", "url": fault_proxy.url("none")},
+        {"kind": "mqtt", "url": mosquitto_url, "description": asyncapi_url}])
+    for rid in ("standard-interfaces", "machine-readable-description", "catalogue"):
+        row = res.row(I + rid)
+        assert row["verdict"] == "PASS", (rid, row["message"], row["actual"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rid,interfaces", [
+    ("standard-interfaces", [{"kind": "ogc-api-features", "url": "FAULT:none"},
+                             {"kind": "ngsi-ld", "url": "FAULT:none"}]),
+    ("machine-readable-description", [{"kind": "ogc-api-features",
+                                       "url": "FAULT:landing-no-description"}]),
+    ("machine-readable-description", [{"kind": "ogc-api-features", "url": "FAULT:none"},
+                                      {"kind": "mqtt", "url": "MQTT"}]),
+    ("catalogue", [{"kind": "ogc-api-features", "url": "FAULT:collections-bare"}]),
+], ids=["ngsi-ld-named-but-absent", "ogc-no-service-desc", "mqtt-undescribed",
+        "collections-bare"])
+def test_row_fails_on_broken_platform(rid, interfaces, oup, fault_proxy, mosquitto_url,
+                                      tmp_path):
+    for i in interfaces:
+        if i["url"].startswith("FAULT:"):
+            i["url"] = fault_proxy.url(i["url"][6:])
+        elif i["url"] == "MQTT":
+            i["url"] = mosquitto_url
+    row = _run(oup, tmp_path, "broken", interfaces, I + rid).row(I + rid)
+    assert row["verdict"] == "FAIL", (row["message"], row["actual"])
+    assert row["evidence"], row

@@ -11,7 +11,8 @@ import pytest
 
 from oupcheck.profile import load_profile
 
-from .support import export_faults, lockin_faults, ogc_faults  # noqa: F401  (register faults)
+from .support import export_faults, lockin_faults, ogc_faults, sdm  # noqa: F401  (faults)
+from .support.ngsi_fixture import ReferenceServer
 
 PROFILE = "lock-in"
 L = "lockin:"
@@ -25,14 +26,37 @@ CASES = {
     "standard-auth": ("fault:auth-required", "fault:auth-with-discovery"),
     "open-event-channel": ("fault:none", "fault:none+mqtt"),
     "versioning": ("fault:none", "fault:api-version-header"),
+    # an NGSI-LD interface (the reference fixture) seeded with vendor types / Smart Data Models
+    "standard-data-models": ("fault:none+ngsi-vendor", "fault:none+ngsi-sdm"),
+    # the base path's fault name is the version: /v2/ next to a live /v1/; /v5/ with no /v4/
+    "deprecation": ("fault:v2", "fault:v5"),
 }
 
 
-def _run(oup, fault_proxy, mosquitto_url, tmp_path: Path, key: str, *only: str):
+@pytest.fixture(scope="module")
+def ngsi(shared_data):
+    server = ReferenceServer(shared_data)
+    sdm.seed(server.url + "sound", [sdm.example(shared_data, m) for m in sdm.MODELS
+                                    if m != "AirQualityObserved"])
+    core = (shared_data / "ngsi-ld" / "ngsi-ld-core-context-v1.8.jsonld").resolve().as_uri()
+    vendor = [{"id": f"urn:ngsi-ld:VendorSensor:{i}", "type": "https://vendor.example/ns#Sensor",
+               "https://vendor.example/ns#reading": {"type": "Property", "value": i},
+               "@context": core} for i in range(3)]
+    sdm.seed(server.url + "accept-any", vendor)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _run(oup, fault_proxy, mosquitto_url, tmp_path: Path, key: str, *only: str, ngsi=None):
     fault, _, extra = key.removeprefix("fault:").partition("+")
     interfaces = [{"kind": "ogc-api-features", "url": fault_proxy.url(fault)}]
     if extra == "mqtt":
         interfaces.append({"kind": "mqtt", "url": mosquitto_url})
+    elif extra.startswith("ngsi-"):
+        tenant = "sound" if extra == "ngsi-sdm" else "accept-any"
+        interfaces.append({"kind": "ngsi-ld", "url": ngsi.url + tenant + "/"})
     target = tmp_path / f"target-{fault}-{extra}.json.yaml"
     target.write_text(json.dumps({"name": f"pygeoapi via {key}", "interfaces": interfaces}))
     args = ["run", "--profile", PROFILE, "--target", target, "--out",
@@ -53,13 +77,15 @@ def test_every_factor_has_a_self_test_and_a_weight():
 @pytest.mark.slow
 @pytest.mark.parametrize("rid", sorted(CASES))
 def test_factor_fails_on_broken_target_and_passes_on_good_one(rid, oup, fault_proxy,
-                                                              mosquitto_url,
+                                                              mosquitto_url, request,
                                                               tmp_path):
     broken, good = CASES[rid]
-    row = _run(oup, fault_proxy, mosquitto_url, tmp_path, broken, L + rid).row(L + rid)
+    ngsi = request.getfixturevalue("ngsi") if "ngsi" in broken + good else None
+    row = _run(oup, fault_proxy, mosquitto_url, tmp_path, broken, L + rid,
+               ngsi=ngsi).row(L + rid)
     assert row["verdict"] == "FAIL", f"{broken}: {row['verdict']}: {row['message']}"
     assert row["statement"] and row["clause"]
-    row = _run(oup, fault_proxy, mosquitto_url, tmp_path, good, L + rid).row(L + rid)
+    row = _run(oup, fault_proxy, mosquitto_url, tmp_path, good, L + rid, ngsi=ngsi).row(L + rid)
     assert row["verdict"] == "PASS", f"{good}: {row['verdict']}: {row['message']}"
 
 
@@ -71,11 +97,13 @@ def test_score_of_bundled_pygeoapi_names_each_factor_and_its_advice(oup, fault_p
     sc = res.report["score"]
     verdicts = {f["requirement"]: f["verdict"] for f in sc["factors"]}
     # pygeoapi: complete export and round trip, open formats, licences, description; no
-    # authentication (not applicable), no event channel and no visible version
+    # authentication, no NGSI-LD and no older version (not applicable), no event channel and no
+    # visible version
     assert verdicts[L + "open-event-channel"] == "FAIL" and verdicts[L + "versioning"] == "FAIL"
-    assert verdicts[L + "standard-auth"] == "NOT_APPLICABLE"
+    na = {L + "standard-auth", L + "standard-data-models", L + "deprecation"}
+    assert {r for r, v in verdicts.items() if v == "NOT_APPLICABLE"} == na, verdicts
     weights = {f.requirement: f.weight for f in load_profile(PROFILE).score.factors}
-    judged = sum(w for r, w in weights.items() if r != L + "standard-auth")
+    judged = sum(w for r, w in weights.items() if r not in na)
     expected = round(100 * (weights[L + "open-event-channel"] + weights[L + "versioning"])
                      / judged, 1)
     assert sc["value"] == expected

@@ -15,6 +15,10 @@ import pytest
 from oupcheck.http import BodyUnusable, EvidenceClient
 from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect
 
+from ..mim2 import models
+from ..mim2.sample import Sampler
+from ..versions import expect_previous_version_retired
+
 OPEN_MEDIA = {"application/geo+json", "application/json", "application/ld+json", "text/html",
               "text/csv", "application/gml+xml", "application/xml", "text/xml",
               "application/flatgeobuf", "application/vnd.oai.openapi+json", "application/x-ndjson",
@@ -199,3 +203,31 @@ def test_visible_api_versioning(oup_run, http):
     expect(in_path or header, "the API shows no version (major version in the URI or an "
            "API-Version header)", expected="/v{major}/ or API-Version",
            actual=f"path {urlsplit(base).path!r}, no API-Version header", evidence=ex)
+
+
+@requirement("standard-data-models")
+def test_standard_data_models(oup_run, http):
+    iface = oup_run.target.interface("ngsi-ld")
+    if iface is None:
+        raise NotApplicable("the target names no NGSI-LD interface; shared data models (OASC "
+                            "MIM2) are judged on NGSI-LD entities")
+    sample = Sampler(oup_run, http, iface.url)
+    ex, types = sample.types()
+    known = models.known_models(str(oup_run.param("known_models", "")))
+    res = models.judge(oup_run.data, sample, types, known, 1.0)
+    unknown = len(res.unknown)
+    total = res.judged + unknown  # a type that is no known model counts as one non-standard entity
+    if not total:
+        raise Inconclusive("no entities to judge", evidence=ex)
+    share = res.valid / total
+    need = float(oup_run.param("min_standard_model_share", 0.8))
+    expect(share >= need, f"only {share:.0%} of the sampled entities follow a shared data model",
+           expected=f">= {need:.0%} valid against their Smart Data Model",
+           actual=" | ".join(res.lines + [f"not a known model: {', '.join(res.unknown[:5])}"]
+                             if unknown else res.lines)[:600],
+           evidence=[ex, *res.evidence])
+
+
+@requirement("deprecation")
+def test_previous_version_retired_or_announced(oup_run, http):
+    expect_previous_version_retired(http, _base(oup_run))

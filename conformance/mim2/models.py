@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -91,3 +92,44 @@ def violations(v: Draft202012Validator, ent: dict[str, Any], limit: int = 3) -> 
     errs = sorted(v.iter_errors(ent), key=lambda e: list(e.absolute_path))
     return [f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:120]}"
             for e in errs[:limit]]
+
+
+@dataclass
+class Judgement:
+    """Entities sampled per type, judged against their Smart Data Model."""
+    lines: list[str] = field(default_factory=list)   # "<Model>: v/n valid; first: ..."
+    bad: list[str] = field(default_factory=list)     # lines of types below the threshold
+    evidence: list[Any] = field(default_factory=list)
+    judged: int = 0                                  # entities of known models
+    valid: int = 0
+    unknown: list[str] = field(default_factory=list)  # types that are no known model
+
+
+def judge(data: Any, sample: Any, types: list[str], known: dict[str, str],
+          threshold: float) -> Judgement:
+    res = Judgement()
+    for t in types:
+        m = model_of(t, known)
+        if m is None:
+            res.unknown.append(t)
+            continue
+        subject, model = m
+        v = validator(data, subject, model)
+        terms = reverse_terms(
+            data.document(data.url("ngsi-ld-core", "ngsi-ld-core-context-v1.8.jsonld")),
+            data.document(context_url(subject)))
+        sex, ents = sample.entities(t)
+        res.evidence.append(sex)
+        valid, first = 0, None
+        for e in ents:
+            problems = violations(v, compact_entity(e, terms))
+            if problems:
+                first = first or f"{e.get('id')} {'; '.join(problems)}"
+            else:
+                valid += 1
+        res.judged += len(ents)
+        res.valid += valid
+        res.lines.append(f"{model}: {valid}/{len(ents)} valid" + (f"; first: {first}" if first else ""))
+        if ents and valid / len(ents) < threshold:
+            res.bad.append(res.lines[-1])
+    return res

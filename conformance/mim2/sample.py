@@ -10,9 +10,9 @@ from oupcheck.verdicts import CheckFailed, Inconclusive
 
 
 class Sampler:
-    def __init__(self, run: Any, http: EvidenceClient):
+    def __init__(self, run: Any, http: EvidenceClient, interface_url: str | None = None):
         self.run, self.http = run, http
-        self.base = run.interface.url.rstrip("/") + "/ngsi-ld/v1"
+        self.base = (interface_url or run.interface.url).rstrip("/") + "/ngsi-ld/v1"
         self._types: tuple[Exchange, list[str]] | None = None
         self._entities: dict[tuple[str, bool], tuple[Exchange, list[dict]]] = {}
 

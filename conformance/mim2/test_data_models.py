@@ -32,36 +32,13 @@ def test_types_are_known_data_models(sample, oup_run):
 @requirement("valid-entities")
 def test_entities_validate_against_their_model(sample, oup_run):
     ex, types = sample.types()
-    data = oup_run.data
     threshold = float(oup_run.param("min_valid_share", 1.0))
-    report, bad, evidence, judged = [], [], [ex], 0
-    for t in types:
-        m = models.model_of(t, _known(oup_run))
-        if m is None:
-            continue
-        subject, model = m
-        v = models.validator(data, subject, model)
-        terms = models.reverse_terms(
-            data.document(data.url("ngsi-ld-core", "ngsi-ld-core-context-v1.8.jsonld")),
-            data.document(models.context_url(subject)))
-        sex, ents = sample.entities(t)
-        evidence.append(sex)
-        valid = 0
-        first = None
-        for e in ents:
-            problems = models.violations(v, models.compact_entity(e, terms))
-            if problems:
-                first = first or f"{e.get('id')} {'; '.join(problems)}"
-            else:
-                valid += 1
-        judged += len(ents)
-        report.append(f"{model}: {valid}/{len(ents)} valid" + (f"; first: {first}" if first else ""))
-        if ents and valid / len(ents) < threshold:
-            bad.append(report[-1])
-    if not judged:
+    res = models.judge(oup_run.data, sample, types, _known(oup_run), threshold)
+    evidence = [ex, *res.evidence]
+    if not res.judged:
         raise Inconclusive("no entity of a known model to validate", evidence=evidence)
-    expect(not bad, "entities do not validate against their Smart Data Model",
-           expected=f">= {threshold:.0%} valid per type", actual=" | ".join(bad)[:600],
+    expect(not res.bad, "entities do not validate against their Smart Data Model",
+           expected=f">= {threshold:.0%} valid per type", actual=" | ".join(res.bad)[:600],
            evidence=evidence)
 
 

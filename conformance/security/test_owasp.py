@@ -15,8 +15,9 @@ import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.http import EvidenceClient
-from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect
+from oupcheck.verdicts import CheckFailed, Inconclusive, expect
 
+from ..versions import expect_previous_version_retired
 from .markers import requirement
 from .surface import discover
 
@@ -158,22 +159,7 @@ def test_no_exposed_debug_paths(endpoint, http):
 
 @requirement("owasp-api:API9-old-versions")
 def test_old_versions_retired(endpoint, http):
-    path = urlsplit(endpoint.base).path
-    m = re.search(r"/v(\d+)(/|$)", path)
-    if not m:
-        raise NotApplicable(f"the base path {path!r} has no major-version segment (/vN): there "
-                            "are no older versions to look for")
-    n = int(m.group(1))
-    old = path[: m.start()] + f"/v{max(n - 1, 0)}" + path[m.end() - (1 if m.group(2) else 0):]
-    p = urlsplit(endpoint.base)
-    url = urlunsplit((p.scheme, p.netloc, old, "", ""))
-    ex = http.get(url, accept="application/json", note="the previous major version")
-    if ex.status != 200:
-        return
-    announced = ex.header("sunset") or ex.header("deprecation")
-    expect(announced, f"an older API version (v{max(n - 1, 0)}) is still served without a "
-           "deprecation notice", expected="404/410, or Deprecation/Sunset headers",
-           actual=f"HTTP {ex.status} without Deprecation or Sunset", evidence=ex)
+    expect_previous_version_retired(http, endpoint.base)
 
 
 def _identities(run, need_owned: bool):

@@ -68,3 +68,9 @@ def _(req: Request) -> Response | None:
 def _(req: Request) -> Response | None:
     """Collections need a token; OpenID Connect discovery is published at the API base."""
     return _auth(req, with_discovery=True)
+
+
+# the base path's version segment: /v1/ and /v2/ both serve the API (an old version left live,
+# without Deprecation or Sunset); /v5/ serves it with no /v4/ next to it
+for _name in ("v1", "v2", "v5"):
+    fault(_name)(lambda req, resp: None)

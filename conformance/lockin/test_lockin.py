@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from oupcheck.errors import TransportError
 from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.mqttclient import Broker
+from oupcheck.mqttwire import connect
 from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect
 
 from ..mim2 import models
@@ -178,13 +180,19 @@ def test_standard_authentication(oup_run, http):
 def test_open_event_channel(oup_run, http):
     channels, tried = [], []
     for iface in oup_run.target.spec.interfaces:
-        u = urlsplit(iface.url)
         if iface.kind == "mqtt":
+            broker = Broker(iface.url, oup_run.store, tag="lockin")
             try:
-                with socket.create_connection((u.hostname, u.port or 1883), timeout=5):
-                    channels.append(f"MQTT {iface.url}")
-            except OSError as exc:
+                with broker.raw("open event channel: does the broker accept CONNECT?") as raw:
+                    raw.send(connect(broker.name("lockin")))
+                    ack = raw.read()
+            except TransportError as exc:
                 tried.append(f"MQTT {iface.url}: {exc}")
+                continue
+            if ack is not None and ack.name == "CONNACK" and ack.fields.get("code") == 0:
+                channels.append(f"MQTT {iface.url}")
+            else:
+                tried.append(f"MQTT {iface.url}: {ack.describe() if ack else 'no CONNACK'}")
         elif iface.kind == "ngsi-ld":
             ex = http.get(iface.url.rstrip("/") + "/ngsi-ld/v1/subscriptions",
                           accept="application/json", note="NGSI-LD subscriptions")

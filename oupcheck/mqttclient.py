@@ -282,6 +282,21 @@ class Broker:
         self.store.add(ex)
         return ex
 
+    def accepts_connect(self, label: str, version: int = 4) -> tuple[bool, str]:
+        """Does the broker accept a plain CONNECT? (ok, what it answered); raises
+        TransportError when nothing listens."""
+        from .mqttwire import connect, simple
+        with self.raw(label, version=version) as raw:
+            raw.send(connect(self.name("probe"), level=version))
+            ack = raw.read()
+            ok = ack is not None and ack.name == "CONNACK" and ack.fields.get("code") == 0
+            if ok:
+                raw.send(simple("DISCONNECT"))
+        if ok:
+            return True, "CONNACK accepted"
+        return False, ("the connection closed without CONNACK" if ack is None else
+                       f"answered {ack.describe()}")
+
     @contextmanager
     def client(self, label: str, *, version: int = 4, client_id: str | None = None
                ) -> Iterator[PahoSession]:

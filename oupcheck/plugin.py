@@ -129,19 +129,15 @@ class Run:
     def _preflight_mqtt(self) -> None:
         """An MQTT interface is reachable when its broker answers a CONNECT with a CONNACK."""
         from .mqttclient import Broker
-        from .mqttwire import connect
         timeout = float(self.param("timeout_s", 5))
         try:
             broker = Broker(self.interface.url, self.store, tag="preflight", timeout=timeout)
-            with broker.raw("pre-flight: does the broker answer CONNECT?") as raw:
-                raw.send(connect(broker.name("preflight")))
-                ack = raw.read()
-                raw.send(bytes([0xE0, 0]), "DISCONNECT")
+            ok, seen = broker.accepts_connect("pre-flight: does the broker answer CONNECT?")
         except (TransportError, ValueError) as exc:
             self.unreachable = str(exc)
         else:
-            if ack is None:
-                self.unreachable = f"no answer to CONNECT from {self.interface.url}"
+            if not ok and "without CONNACK" in seen:
+                self.unreachable = f"{self.interface.url}: {seen}"
         self.preflight_id = f"E{self.store.count:05d}"
         if self.unreachable:
             self.client.dead_reason = f"unreachable at pre-flight: {self.unreachable}"

@@ -60,15 +60,9 @@ class Probe:
         kind, base = iface.kind, _base(iface.url)
         if kind == "mqtt":
             from oupcheck.mqttclient import Broker
-            from oupcheck.mqttwire import connect
             broker = Broker(iface.url, self.run.store, tag="inventory",
                             timeout=float(self.run.param("timeout_s", 5)))
-            with broker.raw("inventory: does the MQTT interface answer CONNECT?") as raw:
-                raw.send(connect(broker.name("inventory")))
-                ack = raw.read()
-            ok = ack is not None and ack.name == "CONNACK" and ack.fields.get("code") == 0
-            return ok, ("CONNACK accepted" if ok else
-                        f"no accepting CONNACK ({ack.describe() if ack else 'no answer'})")
+            return broker.accepts_connect("inventory: does the MQTT interface answer CONNECT?")
         if kind == "ogc-api-features":
             ex = self.get(base + "conformance", "inventory: OGC conformance", iface=iface)
             doc = _doc(ex)

@@ -8,7 +8,6 @@ import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.mqttclient import Broker
-from oupcheck.mqttwire import connect
 from oupcheck.verdicts import NotApplicable
 
 
@@ -54,12 +53,7 @@ def broker(oup_run):
 @pytest.fixture(scope="session")
 def mqtt5(broker):
     """The broker, once it has shown it accepts an MQTT 5.0 CONNECT (else NOT_APPLICABLE)."""
-    with broker.raw("does the broker accept an MQTT 5.0 CONNECT?", version=5) as raw:
-        raw.send(connect(broker.name("v5"), level=5))
-        ack = raw.read()
-        if ack is not None and ack.name == "CONNACK" and ack.fields.get("code") == 0:
-            raw.send(bytes([0xE0, 0]), "DISCONNECT")
-            return broker
-    what = ("closed the connection" if ack is None else
-            f"answered {ack.name} with code {ack.fields.get('code')}")
-    raise NotApplicable(f"the broker does not speak MQTT 5.0: it {what} to a 5.0 CONNECT")
+    ok, seen = broker.accepts_connect("does the broker accept an MQTT 5.0 CONNECT?", version=5)
+    if not ok:
+        raise NotApplicable(f"the broker does not speak MQTT 5.0: it {seen} to a 5.0 CONNECT")
+    return broker

@@ -379,26 +379,27 @@ def _invalid_filter_refused(broker, flt):
     return refused, (ack.describe() if ack else ("closed" if closed else "no answer"))
 
 
+def _wildcard_row(broker, flt_suffix, published, matching, rule, bad_suffix, bad_rule):
+    got = _matching(broker, flt_suffix, published)
+    expect(got == matching, f"the {rule} wildcard matched the wrong topics",
+           expected=sorted(matching), actual=sorted(got))
+    refused, seen = _invalid_filter_refused(broker, broker.topic("bad") + bad_suffix)
+    expect(refused, f"a filter with {bad_rule} was accepted",
+           expected="SUBACK 0x80 or the connection closed", actual=seen)
+
+
 @requirement("MQTT-4.7.1-2")
 def test_multi_level_wildcard(broker):
-    got = _matching(broker, "/a/#", ["/a", "/a/b", "/a/b/c", "/ab", "/x/a"])
-    expect(got == {"/a", "/a/b", "/a/b/c"}, "the multi-level wildcard matched the wrong topics",
-           expected="parent /a and every level below it, not /ab or /x/a", actual=sorted(got))
-    flt = broker.topic("bad") + "/a#"
-    refused, seen = _invalid_filter_refused(broker, flt)
-    expect(refused, "a filter with '#' not after a separator was accepted",
-           expected="SUBACK 0x80 or the connection closed", actual=seen)
+    # '#' matches the parent and every level below it, not /ab or /x/a
+    _wildcard_row(broker, "/a/#", ["/a", "/a/b", "/a/b/c", "/ab", "/x/a"],
+                  {"/a", "/a/b", "/a/b/c"}, "multi-level", "/a#", "'#' not after a separator")
 
 
 @requirement("MQTT-4.7.1-3")
 def test_single_level_wildcard(broker):
-    got = _matching(broker, "/+/c", ["/b/c", "//c", "/b/x/c", "/c", "/b/c/d"])
-    expect(got == {"/b/c", "//c"}, "the single-level wildcard matched the wrong topics",
-           expected="exactly one level (also an empty one): /b/c and //c", actual=sorted(got))
-    flt = broker.topic("bad") + "/a+"
-    refused, seen = _invalid_filter_refused(broker, flt)
-    expect(refused, "a filter with '+' not occupying a whole level was accepted",
-           expected="SUBACK 0x80 or the connection closed", actual=seen)
+    # '+' matches exactly one level, also an empty one
+    _wildcard_row(broker, "/+/c", ["/b/c", "//c", "/b/x/c", "/c", "/b/c/d"], {"/b/c", "//c"},
+                  "single-level", "/a+", "'+' not occupying a whole level")
 
 
 @requirement("MQTT-4.7.2-1")

@@ -2,6 +2,7 @@
 
   oupcheck run --profile ID --target URL|FILE --out DIR   certify a target
   oupcheck demo                                            certify the bundled pygeoapi
+  oupcheck load --profile ID --target URL|FILE --out DIR  step-load capacity search, SLO rows
   oupcheck discover URL [--out FILE]                       write a target file
   oupcheck profiles | validate FILE... | lint | schema | render DIR
 
@@ -47,6 +48,24 @@ def _parser() -> Parser:
     r.add_argument("--profile-path", action="append", default=[],
                    help="extra directory with profile YAML files")
     r.add_argument("--quiet", action="store_true", help="no per-check progress lines")
+    r.add_argument("--with-load", action="store_true",
+                   help="after the checks, run the load profile the profile links "
+                        "('load_profile') or --load-profile, into the same report")
+    r.add_argument("--load-profile", help="load profile for --with-load")
+    _load_options(r, prefix="load-")
+
+    ld = sub.add_parser("load", help="step-load capacity search with the SLO rows of a load "
+                                     "profile (locust, headless)")
+    ld.add_argument("--profile", required=True, help="load profile ID or file")
+    ld.add_argument("--target", required=True, help="base URL or target YAML file")
+    ld.add_argument("--out", required=True, help="directory for report.json, report.html, ...")
+    ld.add_argument("--profile-path", action="append", default=[])
+    ld.add_argument("--quiet", action="store_true", help="no per-step progress lines")
+    _load_options(ld)
+
+    lw = sub.add_parser("load-worker", help="a locust worker for a distributed 'oupcheck load' "
+                                            "(on another machine); gets its plan from the master")
+    lw.add_argument("--master", required=True, metavar="HOST:PORT")
 
     d = sub.add_parser("demo", help="start the bundled pygeoapi on 127.0.0.1 and certify it")
     d.add_argument("--out", default="oupcheck-demo", help="working and report directory")
@@ -89,6 +108,30 @@ def _parser() -> Parser:
     return p
 
 
+def _load_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
+    dur = "--load-duration" if prefix else "--duration"
+    p.add_argument(dur, dest="duration", type=float, default=None, metavar="S",
+                   help="bound on the load run in seconds (steps are shortened to fit)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="local locust worker processes (0: one process, no master)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow loading a target that is not on a loopback address")
+    p.add_argument("--master-bind", default="127.0.0.1", metavar="ADDR",
+                   help="where the master listens for workers (another machine's workers: "
+                        "an address they reach)")
+    p.add_argument("--master-port", type=int, default=None, metavar="PORT")
+    p.add_argument("--remote-workers", type=int, default=0, metavar="M",
+                   help="also wait for M workers started elsewhere with 'oupcheck load-worker'")
+
+
+def _load_job(args: argparse.Namespace, profile: str, target: str) -> Any:
+    from .load.runner import prepare
+    return prepare(profile, target, profile_paths=args.profile_path, workers=args.workers,
+                   duration=args.duration, allow_remote=args.allow_remote,
+                   master_bind=args.master_bind, master_port=args.master_port,
+                   remote_workers=args.remote_workers)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -104,8 +147,62 @@ def main(argv: list[str] | None = None) -> int:
 # -- run ---------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return run(profile=args.profile, target=args.target, out=Path(args.out), only=args.only,
-               data_dirs=args.data_dir, profile_paths=args.profile_path, quiet=args.quiet)
+    if not args.with_load:
+        if args.load_profile:
+            raise UsageError("needs --with-load", field="--load-profile")
+        return run(profile=args.profile, target=args.target, out=Path(args.out),
+                   only=args.only, data_dirs=args.data_dir, profile_paths=args.profile_path,
+                   quiet=args.quiet)
+    return run_with_load(args)
+
+
+def run_with_load(args: argparse.Namespace) -> int:
+    """Conformance into a staging directory, then the load profile, one report in --out."""
+    import shutil
+
+    from .load.runner import load_phase, merge_into, print_result, staging_dir
+    from .profile import load_profile
+    from .report import write_outputs
+
+    prof = load_profile(args.profile, [Path(p) for p in args.profile_path])
+    load_ref = args.load_profile or prof.load_profile
+    if not load_ref:
+        raise UsageError(f"profile {prof.id} links no load profile ('load_profile'); name one "
+                         "with --load-profile", field="--with-load")
+    job = _load_job(args, load_ref, args.target)   # every load input checked before the run
+    out = Path(args.out)
+    staging = staging_dir(out)
+    try:
+        code = run(profile=args.profile, target=args.target, out=staging / "conformance",
+                   only=args.only, data_dirs=args.data_dir, profile_paths=args.profile_path,
+                   quiet=args.quiet)
+        conf = staging / "conformance"
+        if not (conf / "report.json").is_file():
+            return code
+        print(f"oupcheck: conformance done; load profile {job.profile.id} next", file=sys.stderr)
+        doc = json.loads((conf / "report.json").read_text("utf-8"))
+        with (conf / "evidence.jsonl").open("a", encoding="utf-8") as sink:
+            outcome = load_phase(job, sink, quiet=args.quiet)
+        doc = merge_into(doc, outcome)
+        write_outputs(doc, conf, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print_result(doc, out)
+    return int(doc["summary"]["exit_code"])
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from .load.runner import run_load
+    job = _load_job(args, args.profile, args.target)
+    return run_load(job, Path(args.out), quiet=args.quiet)
+
+
+def cmd_load_worker(args: argparse.Namespace) -> int:
+    host, _, port = args.master.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"{args.master!r} is not HOST:PORT", field="--master")
+    os.execv(sys.executable, [sys.executable, "-m", "oupcheck.load.engine", "worker",
+                              "--master-host", host, "--master-port", port])
 
 
 def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
@@ -364,7 +461,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
             "validate": cmd_validate, "lint": cmd_lint, "schema": cmd_schema, "render": cmd_render,
-            "export": cmd_export, "roundtrip": cmd_roundtrip}
+            "export": cmd_export, "roundtrip": cmd_roundtrip, "load": cmd_load,
+            "load-worker": cmd_load_worker}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,7 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from . import yamlsrc
 from .errors import UsageError
@@ -95,6 +96,74 @@ class Score(Strict):
     factors: list[ScoreFactor] = Field(min_length=1)
 
 
+class LoadSteps(Strict):
+    """The step-load capacity search: users rise from ``start_users`` by ``step_users`` until an
+    SLO breaks (and the SLO concurrency was measured) or ``max_users`` is reached."""
+    start_users: int = Field(default=1, ge=1, le=100_000)
+    step_users: int = Field(default=2, ge=1, le=100_000)
+    max_users: int = Field(default=32, ge=1, le=100_000)
+    step_duration_s: float = Field(default=10, gt=0, le=3600,
+                                   description="Measured time of one step (after settling)")
+    settle_s: float = Field(default=1, ge=0, le=600,
+                            description="Time after the users of a step are running before "
+                                        "measuring starts (not counted in the step's figures)")
+    spawn_rate: float = Field(default=50, gt=0, description="Users started per second")
+
+    @model_validator(mode="after")
+    def _order(self) -> "LoadSteps":
+        if self.max_users < self.start_users:
+            raise ValueError("max_users must be at least start_users")
+        return self
+
+
+class SLO(Strict):
+    """The thresholds of one SLO requirement (its ``thresholds`` mapping)."""
+    metric: Literal["p95_ms", "p99_ms", "error_rate", "throughput_rps"] = Field(
+        description="p95_ms/p99_ms: response-time percentile of the step (ms); error_rate: "
+                    "failed share of requests (0..1); throughput_rps: completed requests/s")
+    max: float | None = Field(default=None, ge=0, description="Upper bound (latency, errors)")
+    min: float | None = Field(default=None, ge=0, description="Lower bound (throughput)")
+    at_users: int = Field(ge=1, description="The concurrency at which the SLO is judged")
+    min_requests: int = Field(default=0, ge=0, description="Fewer requests in the judged step "
+                              "give INCONCLUSIVE (default: enough for the percentile)")
+
+    @model_validator(mode="after")
+    def _bound(self) -> "SLO":
+        want = "min" if self.metric == "throughput_rps" else "max"
+        if getattr(self, want) is None or getattr(self, "max" if want == "min" else "min") \
+                is not None:
+            raise ValueError(f"metric {self.metric} takes '{want}' (and only '{want}')")
+        return self
+
+
+class LoadSettings(Strict):
+    """A load profile's scenario, steps and bounds; SLO thresholds are requirement rows."""
+    scenario: Literal["ogc-api-features", "ngsi-ld", "sensorthings", "mqtt"] = Field(
+        description="Which locust scenario (load/<kind>.py) drives the interface")
+    tasks: dict[str, float] = Field(min_length=1, description="Task name -> weight (share of "
+                                    "the mix); names are the scenario's tasks")
+    data: dict[str, object] = Field(default_factory=dict, description="Scenario data: bbox and "
+                                    "datetime samples, page limits, entity types...")
+    wait_s: tuple[float, float] = Field(default=(0.0, 0.0), description="Think time between "
+                                        "tasks of one user, uniform in [min, max] seconds")
+    steps: LoadSteps = Field(default_factory=LoadSteps)
+    max_duration_s: float = Field(default=300, gt=0, le=86_400, description="Bound on the whole "
+                                  "load run (steps that do not fit are not run)")
+    max_requests: int = Field(default=2_000_000, gt=0, description="Bound on requests in the run")
+    request_timeout_s: float = Field(default=10, gt=0, le=300)
+    slos: list[str] = Field(min_length=1, description="Requirement IDs of the SLO rows")
+    capacity: str | None = Field(default=None, description="Requirement ID of the capacity row "
+                                 "(judged by the knee of the step search)")
+
+    @field_validator("tasks")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, w in v.items() if not w >= 0]
+        if bad or not any(w > 0 for w in v.values()):
+            raise ValueError("weights must be >= 0 and at least one > 0")
+        return v
+
+
 class ProfileFile(Strict):
     """What one profile YAML file holds (before 'extends' is resolved)."""
     id: str = Field(pattern=ID_PATTERN)
@@ -113,6 +182,10 @@ class ProfileFile(Strict):
     requirements: list[Requirement] = Field(default_factory=list)
     remove: list[str] = Field(default_factory=list, description="Requirement IDs dropped from parents")
     score: Score | None = Field(default=None, description="A composite score over the rows")
+    load: LoadSettings | None = Field(default=None, description="Load scenario, step search and "
+                                      "bounds (load profiles)")
+    load_profile: str | None = Field(default=None, description="The load profile that "
+                                     "'oupcheck run --with-load' runs after this one")
 
 
 class Profile(BaseModel):
@@ -131,6 +204,12 @@ class Profile(BaseModel):
     parameters: dict[str, int | float | str | bool]
     requirements: dict[str, Requirement]
     score: Score | None = None
+    load: LoadSettings | None = None
+    load_profile: str | None = None
+
+    def slo(self, rid: str) -> SLO:
+        """The validated thresholds of an SLO row (checked when the profile was resolved)."""
+        return SLO.model_validate(self.requirements[rid].thresholds)
 
     def param(self, name: str, default: int | float | str | bool) -> int | float | str | bool:
         return self.parameters.get(name, default)
@@ -189,6 +268,8 @@ def _resolve(path: Path, paths: list[Path], chain: tuple[str, ...]) -> Profile:
     interface = None
     declaration = None
     score = None
+    load = None
+    load_profile = None
     for i, parent_ref in enumerate(pf.extends):
         try:
             parent_path = find_profile_file(parent_ref, paths)
@@ -207,6 +288,8 @@ def _resolve(path: Path, paths: list[Path], chain: tuple[str, ...]) -> Profile:
         interface = interface or parent.interface
         declaration = declaration or parent.declaration
         score = score or parent.score
+        load = load or parent.load
+        load_profile = load_profile or parent.load_profile
     lineage.append(f"{pf.id}@{pf.version}")
     standards.update({s.id: s for s in pf.standards})
     classes.update({c.uri: c for c in pf.conformance_classes})
@@ -239,12 +322,41 @@ def _resolve(path: Path, paths: list[Path], chain: tuple[str, ...]) -> Profile:
                                  "profile", source=src, line=yamlsrc.line_for(
                                      lines, ("score", "factors", i)),
                                  field=f"score.factors[{i}].requirement")
+    load = pf.load or load
+    if load is not None:
+        _check_load(load, reqs, src, lines)
     return Profile(
-        score=score,
+        score=score, load=load, load_profile=pf.load_profile or load_profile,
         id=pf.id, version=pf.version, title=pf.title, description=pf.description, source=src,
         lineage=lineage, interface=pf.interface or interface,
         declaration=pf.declaration or declaration, standards=standards,
         conformance_classes=classes, resources=resources, parameters=params, requirements=reqs)
+
+
+def _check_load(load: LoadSettings, reqs: dict[str, Requirement], src: str, lines: dict) -> None:
+    from .load.scenarios import check_tasks
+
+    try:
+        check_tasks(load.scenario, load.tasks)
+    except ValueError as exc:
+        raise UsageError(str(exc), source=src, line=yamlsrc.line_for(lines, ("load", "tasks")),
+                         field="load.tasks") from None
+    for i, rid in enumerate(load.slos):
+        where = dict(source=src, line=yamlsrc.line_for(lines, ("load", "slos", i)))
+        if rid not in reqs:
+            raise UsageError(f"SLO {rid!r} is not a requirement of the profile",
+                             field=f"load.slos[{i}]", **where)
+        try:
+            SLO.model_validate(reqs[rid].thresholds)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"])
+            raise UsageError(f"thresholds of {rid}: {loc + ': ' if loc else ''}{first['msg']}",
+                             field=f"load.slos[{i}]", **where) from None
+    if load.capacity and load.capacity not in reqs:
+        raise UsageError(f"capacity row {load.capacity!r} is not a requirement of the profile",
+                         source=src, line=yamlsrc.line_for(lines, ("load", "capacity")),
+                         field="load.capacity")
 
 
 def all_profiles(extra_paths: list[Path] | None = None) -> list[Profile]:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from . import __version__
+from .load.model import LoadSection
 from .verdicts import Verdict, combine
 
 SCHEMA_VERSION = "1.0"
@@ -134,6 +135,8 @@ class Report(BaseModel):
     findings: list[Finding]
     rows: list[Row]
     score: ScoreResult | None = None
+    load: LoadSection | None = Field(default=None, description="Load runs: steps, knee, "
+                                     "timeline (the SLO rows are in 'rows')")
 
 
 def build_score(profile: Any, rows: list[Row]) -> ScoreResult | None:

@@ -27,6 +27,7 @@ def _env() -> Environment:
                       lstrip_blocks=True)
     env.filters["short"] = _short_id
     env.filters["tls_summary"] = tls_summary
+    env.filters["load_step"] = load_step
     return env
 
 
@@ -67,6 +68,21 @@ def tls_summary(data: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def load_step(data: dict[str, Any] | None) -> str:
+    """A readable digest of one recorded load step (evidence.jsonl kind 'load-step')."""
+    if not data or "users" not in data:
+        return "(no step figures)"
+    lines = [f"{data['users']} users for {data['duration_s']} s: {data['requests']} requests, "
+             f"{data['failures']} failed, {data['rps']} req/s, p50 {data.get('p50_ms')} ms, "
+             f"p95 {data.get('p95_ms')} ms, p99 {data.get('p99_ms')} ms, max {data.get('max_ms')} ms"]
+    for r in data.get("by_request") or []:
+        lines.append(f"  {r['name']}: {r['requests']} requests, {r['failures']} failed, "
+                     f"p95 {r['p95_ms']} ms, max {r['max_ms']} ms")
+    for e in data.get("errors") or []:
+        lines.append(f"  failing: {e['request']}: {e['error']} ({e['occurrences']}x)")
+    return "\n".join(lines)
+
+
 def _short_id(rid: str) -> str:
     for marker in ("/req/", "/rec/", "/per/"):
         if marker in rid:
@@ -79,7 +95,12 @@ def render_html(report: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> 
     order = {"FAIL": 0, "ERROR": 1, "INCONCLUSIVE": 2, "PASS": 3, "NOT_APPLICABLE": 4}
     problems = sorted((r for r in rows if r["verdict"] in ("FAIL", "ERROR")),
                       key=lambda r: (order[r["verdict"]], r["level"] != "MUST"))
+    load = report.get("load")
+    plots = {}
+    if load:
+        from oupcheck.load.plots import latency_vs_throughput, throughput_over_time
+        plots = {"latency": latency_vs_throughput(load), "throughput": throughput_over_time(load)}
     return _env().get_template("report.html.j2").render(
-        report=report, run=report["run"], summary=report["summary"], rows=rows,
+        load=load, plots=plots, report=report, run=report["run"], summary=report["summary"], rows=rows,
         problems=problems, evidence=evidence, outcome_text=OUTCOME_TEXT,
         verdict_text=VERDICT_TEXT)

@@ -251,3 +251,84 @@ class NginxFront:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# -- a fast static endpoint (load benchmark and load self-tests) ---------------------------------
+
+STATIC_OGC = {
+    "landing.json": {"title": "static OGC API - Features (nginx)", "links": [
+        {"rel": "data", "href": "/collections", "type": "application/json"}]},
+    "collections.json": {"collections": [{
+        "id": "static", "title": "static collection", "links": [],
+        "extent": {"spatial": {"bbox": [[4.0, 52.0, 5.0, 53.0]]},
+                   "temporal": {"interval": [["2024-01-01T00:00:00Z", "2024-12-31T00:00:00Z"]]}}}]},
+    "collection.json": {"id": "static", "title": "static collection", "links": []},
+    "items.json": {"type": "FeatureCollection", "numberReturned": 1, "links": [], "features": [
+        {"type": "Feature", "id": "1", "properties": {"name": "lamp 1"},
+         "geometry": {"type": "Point", "coordinates": [4.5, 52.5]}}]},
+    "item.json": {"type": "Feature", "id": "1", "properties": {"name": "lamp 1"},
+                  "geometry": {"type": "Point", "coordinates": [4.5, 52.5]}},
+}
+
+
+class NginxStatic:
+    """nginx serving a fixed OGC API - Features tree from files on plain HTTP (loopback): every
+    path of the load scenario answers from disk, so the server is as fast as nginx gets."""
+
+    def __init__(self, workdir: Path, worker_processes: int = 1):
+        import json
+        self.dir = workdir / "nginx-static"
+        (self.dir / "tmp").mkdir(parents=True, exist_ok=True)
+        (self.dir / "www").mkdir(exist_ok=True)
+        for name, doc in STATIC_OGC.items():
+            (self.dir / "www" / name).write_text(json.dumps(doc), encoding="utf-8")
+        self.port = free_port()
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        tmp = self.dir / "tmp"
+        conf = self.dir / "nginx.conf"
+        conf.write_text(f"""# oupcheck static endpoint (generated; loopback only)
+{user}daemon off;
+worker_processes {worker_processes};
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_requests 1000000;
+    default_type application/json;
+    server {{
+        listen 127.0.0.1:{self.port};
+        root {self.dir}/www;
+        location = / {{ try_files /landing.json =404; }}
+        location = /collections {{ try_files /collections.json =404; }}
+        location ~ ^/collections/[^/]+$ {{ try_files /collection.json =404; }}
+        location ~ ^/collections/[^/]+/items$ {{ try_files /items.json =404; }}
+        location ~ ^/collections/[^/]+/items/[^/]+$ {{ try_files /item.json =404; }}
+    }}
+}}
+""", encoding="utf-8")
+        self.proc = ServerProcess([nginx_bin(), "-c", str(conf), "-p", str(self.dir)],
+                                  cwd=self.dir, log=self.dir / "stderr.log",
+                                  ready_url=f"http://127.0.0.1:{self.port}/", ready_timeout=20)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> "NginxStatic":
+        self.proc.start()
+        return self
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+    def __enter__(self) -> "NginxStatic":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

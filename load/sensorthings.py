@@ -1,0 +1,57 @@
+"""OGC SensorThings API load scenario: observation queries, ingest when writes are allowed.
+
+Tasks: things, observations_latest, observations_window, ingest (writes). Data (``load.data``):
+``datastreams`` (ids), ``top``, ``window`` ([start, end] ISO instants) for the filter.
+No real SensorThings server runs in the self-tests yet: the request mix is unit-tested.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+
+from locust import FastHttpUser
+
+
+def quote_id(value: object) -> str:
+    return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
+
+
+class SensorThingsUser(FastHttpUser):
+    plan: dict = {}
+
+    def on_start(self) -> None:
+        self.rng = random.Random()
+        d = self.plan["data"]
+        self.datastreams = d["datastreams"]
+        self.top = int(d.get("top", 20))
+        self.window = d.get("window")
+
+    def _get(self, path: str, name: str, **params) -> None:
+        with self.client.get(path, params=params, name=name, catch_response=True) as resp:
+            if resp.status_code != 200:
+                resp.failure(f"HTTP {resp.status_code}")
+
+    def things(self) -> None:
+        self._get("/Things", "Things", **{"$top": self.top})
+
+    def observations_latest(self) -> None:
+        ds = quote_id(self.rng.choice(self.datastreams))
+        self._get(f"/Datastreams({ds})/Observations", "Datastreams(id)/Observations latest",
+                  **{"$orderby": "phenomenonTime desc", "$top": self.top})
+
+    def observations_window(self) -> None:
+        params = {"$top": self.top}
+        if self.window:
+            params["$filter"] = (f"phenomenonTime ge {self.window[0]} and "
+                                 f"phenomenonTime le {self.window[1]}")
+        self._get("/Observations", "Observations?$filter", **params)
+
+    def ingest(self) -> None:
+        ds = quote_id(self.rng.choice(self.datastreams))
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with self.client.post(f"/Datastreams({ds})/Observations", name="Observations ingest",
+                              json={"phenomenonTime": now, "result": round(self.rng.random() * 100, 2)},
+                              catch_response=True) as resp:
+            if resp.status_code not in (200, 201):
+                resp.failure(f"HTTP {resp.status_code}")

@@ -73,9 +73,12 @@ def _parser() -> Parser:
     d.add_argument("--data-dir", action="append", default=[])
     d.add_argument("--profile", default="ogc-api-features-1",
                    choices=["ogc-api-features-1", "security-baseline",
-                            "nl-api-design-rules-2.0.2", "nl-api-design-rules-2.1.0"],
+                            "nl-api-design-rules-2.0.2", "nl-api-design-rules-2.1.0",
+                            "open-protocols"],
                    help="what to certify; the security and API-design profiles put nginx "
-                        "(Debian package) before pygeoapi as a TLS front")
+                        "(Debian package) before pygeoapi as a TLS front; open-protocols adds "
+                        "Mosquitto (Debian package) as the MQTT event channel, described by "
+                        "the bundled AsyncAPI document")
 
     disc = sub.add_parser("discover", help="probe well-known entry points, write a target file")
     disc.add_argument("url")
@@ -286,7 +289,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     out = Path(args.out).resolve()
     work = out / "platform"
-    tls = args.profile != "ogc-api-features-1"
+    tls = args.profile not in ("ogc-api-features-1", "open-protocols")
     print(f"oupcheck demo: starting pygeoapi with the bundled Dutch city datasets in {work}"
           + (" behind an nginx TLS front" if tls else ""), file=sys.stderr)
     started = []
@@ -304,6 +307,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
                               interfaces=[Interface(kind="ogc-api-features", url=front.url)],
                               tls=TLSSettings(ca_file=str(front.ca_file)),
                               plain_http_url=front.http_url)
+        if args.profile == "open-protocols":
+            from .platforms import mosquitto
+            from .platforms.static import StaticFiles
+            from .resources import root_dir
+            broker, mqtt_url = mosquitto.server(work / "mosquitto")
+            started.append(broker.start())
+            docs = StaticFiles(root_dir("fixtures") / "asyncapi")
+            started.append(docs.start())
+            spec.name = "bundled pygeoapi and Mosquitto (demo)"
+            spec.interfaces.append(Interface(kind="mqtt", url=mqtt_url,
+                                             description=docs.url + "demo-events.yaml"))
     except (RuntimeError, OSError) as exc:
         print(f"oupcheck: error: cannot start the demo platform: {exc}", file=sys.stderr)
         for p in reversed(started):

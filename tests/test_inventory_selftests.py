@@ -4,14 +4,12 @@ document served from a plain static file server)."""
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from oupcheck.platforms.static import StaticFiles
 from oupcheck.profile import load_profile
 
 from .support import inventory_faults, lockin_faults  # noqa: F401  (register faults)
@@ -23,15 +21,11 @@ I = "inventory:"
 
 @pytest.fixture(scope="module")
 def asyncapi_url():
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(ASYNCAPI_DIR))
-    handler.log_message = lambda *a: None
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    docs = StaticFiles(ASYNCAPI_DIR).start()
     try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/demo-events.yaml"
+        yield docs.url + "demo-events.yaml"
     finally:
-        srv.shutdown()
-        srv.server_close()
+        docs.stop()
 
 
 def _run(oup, tmp_path, name, interfaces, *only):
@@ -84,3 +78,15 @@ def test_row_fails_on_broken_platform(rid, interfaces, oup, fault_proxy, mosquit
     row = _run(oup, tmp_path, "broken", interfaces, I + rid).row(I + rid)
     assert row["verdict"] == "FAIL", (row["message"], row["actual"])
     assert row["evidence"], row
+
+
+@pytest.mark.slow
+def test_demo_certifies_pygeoapi_and_mosquitto(oup, tmp_path):
+    """The README's `oupcheck demo --profile open-protocols`: every row PASSes, with MQTT
+    packet logs in the evidence."""
+    res = oup("demo", "--profile", "open-protocols", "--out", tmp_path / "demo")
+    assert res.code == 0, res.describe()
+    report = json.loads((tmp_path / "demo" / "report" / "report.json").read_text())
+    assert report["summary"]["counts"]["PASS"] == len(load_profile(PROFILE).requirements)
+    ev = (tmp_path / "demo" / "report" / "evidence.jsonl").read_text()
+    assert '"kind": "mqtt"' in ev and "PUBCOMP" in ev

@@ -6,8 +6,8 @@
     local workers, no think time) against wrk (-c N) on the same URL for the same time;
     prints both rates and generator/wrk.
 (b) bundled pygeoapi: the capacity knee of the step search with the load-ogc-api-features
-    mix, against wrk on the mix's dominant request (most requests in the knee step) at the
-    knee's concurrency; prints both rates and their ratio.
+    mix (users raised until an SLO breaks), against wrk on the mix's dominant request (most
+    requests in the knee step) at the knee's concurrency; prints both rates and their ratio.
 Both run on this machine beside the servers they load: read the ratio, not the absolute rates.
 """
 
@@ -83,14 +83,16 @@ def bench_static(work: Path, seconds: float, users: int, workers: int) -> None:
           f"generator/wrk = {gen / ref:.2f}", flush=True)
 
 
-def bench_pygeoapi(work: Path, seconds: float, workers: int) -> None:
+def bench_pygeoapi(work: Path, seconds: float, workers: int, max_users: int,
+                   step_users: int) -> None:
     proc, url = pygeoapi.server(work / "pygeoapi")
     proc.start()
     try:
         prof = profile(work, "bench-pygeoapi",
                        "{landing: 1, collections: 2, collection: 1, items_bbox: 6, "
                        "items_datetime: 3, items_paging: 2, item: 2}",
-                       f"{{start_users: 2, step_users: 4, max_users: 42, "
+                       f"{{start_users: {step_users}, step_users: {step_users}, "
+                       f"max_users: {max_users}, "
                        f"step_duration_s: {seconds}, settle_s: 1}}")
         load = oupcheck_load(prof, url, work / "out-pygeoapi", workers)
         kn = load["knee"]
@@ -98,10 +100,9 @@ def bench_pygeoapi(work: Path, seconds: float, workers: int) -> None:
             print(f"(b) pygeoapi: no step met the SLOs ({load.get('stopped')})")
             return
         step = load["steps"][kn["step"]]
-        # the dominant request of the mix: the request of its highest-weight task (items_bbox)
-        dominant = "GET items?bbox"
-        share = sum(r["requests"] for r in step["by_request"] if r["name"] == dominant) / \
-            max(step["requests"], 1)
+        # the dominant request of the mix: the one with most requests in the knee step
+        top = step["by_request"][0]
+        dominant, share = top["name"], top["requests"] / max(step["requests"], 1)
         import requests
         cs = requests.get(url + "collections", headers={"Accept": "application/json"},
                           timeout=10).json()["collections"]
@@ -109,7 +110,13 @@ def bench_pygeoapi(work: Path, seconds: float, workers: int) -> None:
         x0, y0, x1, y1 = c["extent"]["spatial"]["bbox"][0]
         w, h = (x1 - x0) / 4, (y1 - y0) / 4
         bbox = f"{x0 + w * 1.5:.5f},{y0 + h * 1.5:.5f},{x0 + w * 2.5:.5f},{y0 + h * 2.5:.5f}"
-        wurl = f"{url}collections/{c['id']}/items?limit=10&bbox={bbox}"
+        items = f"{url}collections/{c['id']}/items?limit=10"
+        urls = {"landing": url, "collections": url + "collections",
+                "collection": f"{url}collections/{c['id']}", "items?bbox": f"{items}&bbox={bbox}",
+                "items (page 1)": items, "items (next page)": f"{items}&offset=10"}
+        wurl = urls.get(dominant.split(" ", 1)[-1], f"{items}&bbox={bbox}")
+        print("    knee step by request: " + ", ".join(
+            f"{r['name']} {r['requests']}" for r in step["by_request"]), flush=True)
         ref = wrk(wurl, kn["users"], seconds)
     finally:
         proc.stop()
@@ -128,10 +135,13 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--users", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--knee-max-users", type=int, default=300,
+                    help="(b): raise users up to this many until an SLO breaks")
+    ap.add_argument("--knee-step", type=int, default=30, help="(b): users added per step")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="oupcheck-load-bench-") as tmp:
         bench_static(Path(tmp), a.duration, a.users, a.workers)
-        bench_pygeoapi(Path(tmp), a.duration, a.workers)
+        bench_pygeoapi(Path(tmp), a.duration, a.workers, a.knee_max_users, a.knee_step)
 
 
 if __name__ == "__main__":

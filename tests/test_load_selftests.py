@@ -89,6 +89,17 @@ def test_nginx_static_passes_every_slo_row(oup, nginx_static, tmp_path):
     load = res.report["load"]
     assert load["mode"] == "local" and [s["users"] for s in load["steps"]] == [2, 4]
     assert all(s["requests"] > 0 for s in load["steps"]) and load["timeline"]
+    assert_weights_honoured(load)
+
+
+def assert_weights_honoured(load):
+    """The quick profile weighs items_bbox 4 to collections 1: the mix must show it."""
+    n = {}
+    for s in load["steps"]:
+        for r in s["by_request"]:
+            n[r["name"]] = n.get(r["name"], 0) + r["requests"]
+    ratio = n["GET items?bbox"] / n["GET collections"]
+    assert 2.5 < ratio < 6, n
 
 
 def test_distributed_master_and_two_workers(oup, nginx_static, tmp_path):
@@ -100,6 +111,7 @@ def test_distributed_master_and_two_workers(oup, nginx_static, tmp_path):
     assert len(load["workers"]) == 2 and all(w["requests"] > 0 for w in load["workers"])
     assert all(s["requests"] > 0 for s in load["steps"])
     assert max(p["users"] for p in load["timeline"]) == 4
+    assert_weights_honoured(load)
 
 
 def test_ctrl_c_leaves_no_process_and_no_report(nginx_static, tmp_path, shared_data):

@@ -59,7 +59,11 @@ def configure(cls: type, plan: dict[str, Any]) -> type:
     """Tasks and weights, think time, host and timeouts from the plan (profile data)."""
     weights = plan["tasks"]
     low = min(weights.values())
-    cls.tasks = {getattr(cls, name): max(1, round(10 * w / low)) for name, w in weights.items()}
+    # the list locust's metaclass would build from a {task: weight} dict (each task repeated by
+    # its weight): assigned after class creation, a dict would not be expanded and every task
+    # would run equally often
+    cls.tasks = [getattr(cls, name) for name, w in weights.items()
+                 for _ in range(max(1, round(10 * w / low)))]
     lo, hi = plan["wait_s"]
     cls.wait_time = between(lo, hi) if hi > 0 else constant(0)
     cls.host = plan["base_url"]

@@ -163,9 +163,9 @@ def run_with_load(args: argparse.Namespace) -> int:
     """Conformance into a staging directory, then the load profile, one report in --out."""
     import shutil
 
-    from .load.runner import load_phase, merge_into, print_result, staging_dir
+    from .load.runner import load_phase, merge_into, print_result
     from .profile import load_profile
-    from .report import write_outputs
+    from .report import staging_dir, write_outputs
 
     prof = load_profile(args.profile, [Path(p) for p in args.profile_path])
     load_ref = args.load_profile or prof.load_profile

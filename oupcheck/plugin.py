@@ -21,6 +21,7 @@ from .errors import TransportError, UsageError
 from .evidence import EvidenceStore
 from .http import BodyUnusable, EvidenceClient
 from .profile import Profile, all_profiles, load_profile
+from .report import staging_dir
 from .target import Target, load_target
 from .verdicts import Outcome, Verdict, short
 
@@ -63,7 +64,7 @@ class Run:
         self.staging: Path | None = None
         sink = None
         if out is not None:
-            self.staging = _staging_dir(out)
+            self.staging = staging_dir(out)
             sink = (self.staging / "evidence.jsonl").open("w", encoding="utf-8")
         self.sink = sink
         self.store = EvidenceStore(sink)
@@ -163,16 +164,6 @@ def _pointer(doc: Any, pointer: str) -> Any:
         else:
             return None
     return cur
-
-
-def _staging_dir(out: Path) -> Path:
-    if out.exists() and not out.is_dir():
-        raise UsageError("exists and is not a directory", source=str(out), field="--out")
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise UsageError("parent directory does not exist", source=str(out), field="--out")
-    import tempfile
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
 
 
 def requirement_ids(item: pytest.Item) -> list[str]:

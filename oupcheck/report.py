@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from . import __version__
+from .errors import UsageError
 from .load.model import LoadSection
 from .verdicts import Verdict, combine
 
@@ -182,11 +183,8 @@ def build_report(run: Any) -> dict[str, Any]:
     rows: list[Row] = []
     for rid in run.selected:
         req = profile.requirements[rid]
-        std = profile.standards[req.standard]
         results = by_req.get(rid, [])
-        base = dict(requirement=rid, standard=std.id, standard_version=std.version,
-                    clause=req.clause, level=req.level.value,
-                    conformance_class=req.conformance_class, statement=req.statement)
+        base = row_base(profile, rid)
         if not req.testable:
             rows.append(Row(**base, coverage="not-testable", verdict=Verdict.INCONCLUSIVE,
                             message=f"not black-box testable: {req.reason}"))
@@ -363,3 +361,23 @@ def json_schema() -> dict[str, Any]:
     schema["$id"] = "urn:oupcheck:schema:report:" + SCHEMA_VERSION
     schema["title"] = "oupcheck report"
     return schema
+
+
+def staging_dir(out: Path) -> Path:
+    """A fresh sibling of ``out`` to write into; renamed into place only when complete."""
+    if out.exists() and not out.is_dir():
+        raise UsageError("exists and is not a directory", source=str(out), field="--out")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise UsageError("parent directory does not exist", source=str(out), field="--out")
+    import tempfile
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+
+
+def row_base(profile: Any, rid: str) -> dict[str, Any]:
+    """The fields every report row of requirement ``rid`` carries from the profile."""
+    req = profile.requirements[rid]
+    std = profile.standards[req.standard]
+    return dict(requirement=rid, standard=std.id, standard_version=std.version,
+                clause=req.clause, level=req.level.value,
+                conformance_class=req.conformance_class, statement=req.statement)

@@ -299,14 +299,19 @@ def _retained(broker, topic, payload=b"retained-value"):
         p.publish(topic, payload, qos=1, retain=True)
 
 
-@requirement("MQTT-3.3.1-6")
-def test_retained_message_goes_to_new_subscribers(broker):
-    topic = broker.topic("retained")
+def _retained_to_new_subscriber(broker, what):
+    """Publish a retained message, then subscribe anew: what arrives."""
+    topic = broker.topic(what)
     _retained(broker, topic)
     with broker.client("new subscriber") as s:
         s.connect()
         _accepted(s.subscribe(topic, 1), topic)
-        got = s.wait_messages(topic, 1)
+        return s.wait_messages(topic, 1)
+
+
+@requirement("MQTT-3.3.1-6")
+def test_retained_message_goes_to_new_subscribers(broker):
+    got = _retained_to_new_subscriber(broker, "retained")
     expect([m.payload for m in got] == [b"retained-value"], "a new subscription did not get "
            "the retained message", expected="retained-value",
            actual=[m.brief() for m in got] or "nothing")
@@ -314,12 +319,7 @@ def test_retained_message_goes_to_new_subscribers(broker):
 
 @requirement("MQTT-3.3.1-8")
 def test_retained_delivery_has_retain_flag(broker):
-    topic = broker.topic("retained-flag")
-    _retained(broker, topic)
-    with broker.client("new subscriber") as s:
-        s.connect()
-        _accepted(s.subscribe(topic, 1), topic)
-        got = s.wait_messages(topic, 1)
+    got = _retained_to_new_subscriber(broker, "retained-flag")
     if not got:
         raise Inconclusive("the retained message was not delivered, so its flag cannot be judged")
     expect(got[0].retain, "a message sent because of a new subscription has RETAIN 0",

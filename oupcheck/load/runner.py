@@ -32,7 +32,7 @@ from ..evidence import EvidenceStore, Exchange
 from ..http import BodyUnusable, EvidenceClient
 from ..profile import Profile, load_profile
 from ..report import (SCHEMA_VERSION, EvidenceSummary, Report, Row, RunInfo, Summary, _rel,
-                      _summary)
+                      _summary, row_base, staging_dir)
 from ..target import Interface, Target, load_target
 from ..verdicts import Verdict
 from . import slo as slomod
@@ -348,10 +348,7 @@ def judge_rows(prof: Profile, section: LoadSection, pre_id: str | None,
     section.breaking_step = br
     rows = []
     for rid, req in prof.requirements.items():
-        std = prof.standards[req.standard]
-        base = dict(requirement=rid, standard=std.id, standard_version=std.version,
-                    clause=req.clause, level=req.level.value,
-                    conformance_class=req.conformance_class, statement=req.statement)
+        base = row_base(prof, rid)
         if not req.testable:
             rows.append(Row(**base, coverage="not-testable", verdict=Verdict.INCONCLUSIVE,
                             message=f"not black-box testable: {req.reason}"))
@@ -419,15 +416,6 @@ def _summaries(store: EvidenceStore, ids: list[str | None]) -> list[EvidenceSumm
 
 
 # -- oupcheck load -----------------------------------------------------------------------------
-
-def staging_dir(out: Path) -> Path:
-    if out.exists() and not out.is_dir():
-        raise UsageError("exists and is not a directory", source=str(out), field="--out")
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise UsageError("parent directory does not exist", source=str(out), field="--out")
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
-
 
 def summarise(rows: list[Row], unreachable: str | None) -> Summary:
     return _summary(SimpleNamespace(unreachable=unreachable), rows)

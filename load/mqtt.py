@@ -34,6 +34,9 @@ class MqttUser(User):
                                   client_id=f"oupcheck-load-{self.plan['run_id']}-{n}")
         if u.scheme == "mqtts":
             self.client.tls_set()
+        auth = getattr(self, "auth", None) or {}
+        if auth.get("username"):
+            self.client.username_pw_set(auth["username"], auth["password"])
         self.client.on_message = self._on_message
         t0 = time.perf_counter()
         try:

@@ -79,6 +79,27 @@ def test_error_rate_row_fails_on_errors_and_cites_failing_requests(oup, tmp_path
     assert step["users"] == 4 and step["errors"] and "503" in step["errors"][0]["error"]
 
 
+def test_credentials_of_the_target_file_reach_every_worker(oup, tmp_path):
+    """A target that answers 401 without its bearer token: the load users send the
+    target file's credential (read from the environment in each engine process)."""
+    with SlowTarget(knee=100, token="s3cret") as target:
+        spec = tmp_path / "t.yaml"
+        spec.write_text(f"name: token target\ninterfaces: [{{kind: ogc-api-features, url: "
+                        f"'{target.url}', credential: api}}]\ncredentials: [{{id: api, "
+                        "scheme: bearer, token_env: OUPCHECK_TEST_TOKEN}]\n")
+        res = oup("load", "--profile", QUICK, "--target", spec, "--out", tmp_path / "o",
+                  "--workers", "2", "--quiet", timeout=120,
+                  env={"OUPCHECK_TEST_TOKEN": "s3cret"})
+        bare = oup("load", "--profile", QUICK, "--target", target.url, "--out",
+                   tmp_path / "bare", "--quiet", timeout=120)
+    assert res.code == 0, res.describe()
+    assert res.row(SLO + "error-rate")["verdict"] == "PASS"
+    assert all(s["failures"] == 0 and s["requests"] for s in res.report["load"]["steps"])
+    assert "s3cret" not in (tmp_path / "o" / "report.json").read_text()
+    row = bare.row(SLO + "error-rate")
+    assert row["verdict"] == "ERROR" and "401" in row["message"], row   # nothing loadable
+
+
 def test_nginx_static_passes_every_slo_row(oup, nginx_static, tmp_path):
     res = oup("load", "--profile", QUICK, "--target", nginx_static, "--out", tmp_path / "o",
               timeout=120)

@@ -17,6 +17,7 @@ another machine needs nothing but the master's address.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -72,7 +73,30 @@ def configure(cls: type, plan: dict[str, Any]) -> type:
         cls.network_timeout = cls.connection_timeout = plan["request_timeout_s"]
     if plan.get("insecure"):
         cls.insecure = True
+    cls.auth = credentials(plan.get("auth"))
+    if hasattr(cls, "default_headers"):
+        cls.default_headers = cls.auth.get("headers") or None
     return cls
+
+
+def credentials(auth: dict[str, Any] | None) -> dict[str, Any]:
+    """Headers (HTTP) or username/password (MQTT) from the credential's environment
+    variables, read in this process: the plan carries names, never secrets."""
+    if not auth:
+        return {}
+    names = [auth.get(k) for k in ("token_env", "username_env", "password_env") if auth.get(k)]
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        raise SystemExit(f"environment variable {missing[0]} (credential {auth['id']}) is not "
+                         "set in this load process")
+    env = os.environ
+    if auth["scheme"] == "basic":
+        raw = f"{env[auth['username_env']]}:{env[auth['password_env']]}".encode()
+        return {"headers": {"Authorization": "Basic " + base64.b64encode(raw).decode()},
+                "username": env[auth["username_env"]], "password": env[auth["password_env"]]}
+    if auth["scheme"] == "bearer":
+        return {"headers": {"Authorization": f"Bearer {env[auth['token_env']]}"}}
+    return {"headers": {auth["name"]: env[auth["token_env"]]}}
 
 
 # -- stats -------------------------------------------------------------------------------------

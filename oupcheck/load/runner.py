@@ -95,6 +95,14 @@ def prepare(profile_ref: str, target_ref: str, *, profile_paths: list[str] | Non
         raise UsageError(f"scenario {prof.load.scenario} needs a "
                          f"{'mqtt://' if kind == 'mqtt' else 'http(s)://'} URL, not {iface.url}",
                          field="--target")
+    cred = target.credential(iface.credential)
+    if cred is not None and cred.scheme == "query":
+        raise UsageError("the load users send credentials as headers (bearer, basic, header); "
+                         "a query-parameter credential is not supported", source=target.source,
+                         field="credentials")
+    if cred is not None and kind == "mqtt" and cred.scheme != "basic":
+        raise UsageError("the MQTT load user authenticates with username and password "
+                         "(scheme basic) only", source=target.source, field="credentials")
     host = urlsplit(iface.url).hostname or ""
     if not is_loopback(host) and not allow_remote:
         raise UsageError(f"{host} is not a loopback address: load runs only against targets "
@@ -135,6 +143,10 @@ def make_plan(job: LoadJob, data: dict[str, Any], run_id: str) -> dict[str, Any]
         "max_requests": ld.max_requests, "request_timeout_s": ld.request_timeout_s,
         "slos": [job.profile.slo(r).model_dump() for r in ld.slos], "run_id": run_id,
         "workers": job.workers + job.remote_workers, "insecure": not job.target.spec.tls.verify,
+        # the credential by its environment variable names only: each engine process (and a
+        # remote worker) reads the secret from its own environment, never from the plan
+        "auth": cred.model_dump() if (cred := job.target.credential(job.interface.credential))
+        else None,
     }
 
 

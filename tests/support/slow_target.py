@@ -22,8 +22,10 @@ ROUTES = [(re.compile(r"^/$"), "landing.json"), (re.compile(r"^/collections$"), 
 
 
 class SlowTarget:
-    def __init__(self, knee: int, slow_ms: float = 300, fast_ms: float = 2, mode: str = "slow"):
+    def __init__(self, knee: int, slow_ms: float = 300, fast_ms: float = 2, mode: str = "slow",
+                 token: str | None = None):
         self.knee, self.slow_ms, self.fast_ms, self.mode = knee, slow_ms, fast_ms, mode
+        self.token = token  # set: every request without "Authorization: Bearer <token>" gets 401
         self.in_flight = 0
         self.lock = threading.Lock()
         target = self
@@ -46,6 +48,9 @@ class SlowTarget:
                         (404, b"{}")
                     if over and target.mode == "error":
                         status, body = 503, b'{"title": "overloaded"}'
+                    if target.token and self.headers.get("Authorization") != \
+                            f"Bearer {target.token}":
+                        status, body = 401, b'{"title": "unauthorised"}'
                     time.sleep((target.slow_ms if over and target.mode == "slow"
                                 else target.fast_ms) / 1000)
                     self.send_response(status)

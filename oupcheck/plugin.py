@@ -84,10 +84,17 @@ class Run:
         self.selected: list[str] = []
         self.report: dict[str, Any] | None = None
         self.cleanup_left: list[str] = []  # ids of test objects a write check could not delete
+        self.observations: dict[str, str] = {}  # test -> what a passing check saw (its message)
         self.exit_code: int | None = None
 
     def param(self, name: str, default: Any) -> Any:
         return self.profile.param(name, default)
+
+    def observe(self, text: str) -> None:
+        """What the running check saw, reported as its message when it passes (a FAIL or
+        another verdict keeps its own message)."""
+        if self.store.current_test:
+            self.observations[self.store.current_test] = short(text, 600)
 
     def claimed(self, class_uri: str | None) -> bool:
         if class_uri is None:
@@ -300,6 +307,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     not_claimed = [c for c in classes if known_claims and c and not run.claimed(c)
                    and run.profile.conformance_classes[c].applicability == "if-claimed"]
     message = res["message"]
+    if raw is Verdict.PASS and item.nodeid in run.observations:
+        message = run.observations[item.nodeid]
     if not_claimed:
         final = Verdict.NOT_APPLICABLE
         message = (f"class {not_claimed[0]} is not declared by the target; "

@@ -55,6 +55,10 @@ def test_good_platform_passes_every_inventory_row(oup, fault_proxy, mosquitto_ur
     for rid in ("standard-interfaces", "machine-readable-description", "catalogue"):
         row = res.row(I + rid)
         assert row["verdict"] == "PASS", (rid, row["message"], row["actual"])
+    # the inventory itself is the PASS message, one entry per interface
+    listed = res.row(I + "standard-interfaces")["message"]
+    assert "ogc-api-features" in listed and f"mqtt {mosquitto_url}: yes" in listed, listed
+    assert "asyncapi 3.0.0" in res.row(I + "machine-readable-description")["message"]
 
 
 @pytest.mark.slow

@@ -175,6 +175,7 @@ def test_standard_interfaces_answer(oup_run, http):
         raise CheckFailed("a named interface does not answer as its standard",
                           expected="each interface answers as the standard it is named for",
                           actual=lines)
+    oup_run.observe("standard interfaces: " + "; ".join(lines))
 
 
 @requirement("machine-readable-description")
@@ -186,6 +187,7 @@ def test_interfaces_are_described_without_contract(oup_run, http):
         raise CheckFailed("an interface has no machine-readable description reachable without "
                           "credentials", expected="OpenAPI / AsyncAPI / conformance declaration "
                           "for every interface", actual=lines)
+    oup_run.observe("described without a contract: " + "; ".join(lines))
 
 
 @requirement("catalogue")
@@ -196,6 +198,7 @@ def test_datasets_are_catalogued(oup_run, http):
         if iface.kind in ("ckan", "dcat"):
             ok, why = probe.answers(iface)
             if ok:
+                oup_run.observe(f"catalogue: {iface.kind} {iface.url} ({why})")
                 return
             tried.append(f"{iface.kind}: {why}")
         elif iface.kind == "ogc-api-features":
@@ -207,6 +210,8 @@ def test_datasets_are_catalogued(oup_run, http):
                 thin = [c.get("id") for c in cols if not (isinstance(c, dict) and c.get("title")
                                                           and c.get("extent"))]
                 if not thin:
+                    oup_run.observe(f"catalogue: {len(cols)} OGC collections with title and "
+                                    f"extent at {iface.url}")
                     return
                 tried.append(f"collections without title or extent: {thin[:5]}")
             else:

@@ -43,7 +43,8 @@ class PahoSession:
     """One client connection through paho-mqtt, with its packet log and inbox."""
 
     def __init__(self, host: str, port: int, client_id: str, *, version: int = 4,
-                 timeout: float = 5.0, label: str = ""):
+                 timeout: float = 5.0, label: str = "", login: tuple[str, str] | None = None,
+                 tls: Any = None):
         import paho.mqtt.client as mqtt
         self.mqtt = mqtt
         self.host, self.port, self.version = host, port, version
@@ -57,6 +58,7 @@ class PahoSession:
         self.subacks: dict[int, list[int]] = {}
         self.unsubacks: set[int] = set()
         self.client: Any = None
+        self.login, self.tls = login, tls
 
     def _make(self, clean: bool) -> None:
         mqtt = self.mqtt
@@ -73,6 +75,10 @@ class PahoSession:
         c.on_message = self._on_message
         c.on_subscribe = self._on_subscribe
         c.on_unsubscribe = self._on_unsubscribe
+        if self.login:
+            c.username_pw_set(*self.login)
+        if self.tls is not None:
+            c.tls_set_context(self.tls)
         self.client = c
 
     # ---- paho callbacks ----------------------------------------------------------------
@@ -250,13 +256,48 @@ class PahoSession:
 class Broker:
     """The MQTT interface under test: opens recorded conversations with unique ids."""
 
-    def __init__(self, url: str, store: EvidenceStore, *, tag: str, timeout: float = 5.0):
+    def __init__(self, url: str, store: EvidenceStore, *, tag: str, timeout: float = 5.0,
+                 login: tuple[str, str] | None = None, tls: Any = None,
+                 server_name: str | None = None):
         u = urlsplit(url)
-        if u.scheme not in ("mqtt", "tcp"):
-            raise ValueError(f"only plain mqtt:// is probed here, not {u.scheme}://")
-        self.url, self.host, self.port = url, u.hostname or "127.0.0.1", u.port or 1883
+        if u.scheme not in ("mqtt", "mqtts", "tcp"):
+            raise ValueError(f"not an MQTT URL: {url}")
+        if u.scheme == "mqtts" and tls is None:
+            import ssl
+            tls = ssl.create_default_context()
+        self.url, self.host = url, u.hostname or "127.0.0.1"
+        self.port = u.port or (8883 if u.scheme == "mqtts" else 1883)
         self.store, self.tag, self.timeout = store, tag, timeout
+        self.login, self.tls, self.server_name = login, tls, server_name
         self._n = 0
+
+    @classmethod
+    def for_interface(cls, target: Any, iface: Any, store: EvidenceStore, *, tag: str,
+                      timeout: float = 5.0) -> "Broker":
+        """The broker of a target's mqtt interface, with its credential (scheme basic: user
+        name and password) and TLS settings (tls.ca_file, tls.verify, tls.server_name)."""
+        login = None
+        cred = target.credential(iface.credential)
+        if cred is not None:
+            if cred.scheme != "basic":
+                raise ValueError(f"credential {cred.id}: an MQTT broker takes a user name and "
+                                 "password (scheme basic)")
+            login = (target.secrets[cred.username_env], target.secrets[cred.password_env])
+        tls = None
+        if iface.url.startswith("mqtts:"):
+            import ssl
+            spec = target.spec.tls
+            tls = ssl.create_default_context(cafile=spec.ca_file)
+            if not spec.verify:
+                tls.check_hostname = False
+                tls.verify_mode = ssl.CERT_NONE
+        return cls(iface.url, store, tag=tag, timeout=timeout, login=login, tls=tls,
+                   server_name=target.spec.tls.server_name)
+
+    def connect_packet(self, what: str, **kw: Any) -> Any:
+        """A CONNECT for a new run-owned ClientId, with the interface's login."""
+        from .mqttwire import connect
+        return connect(self.name(what), login=self.login, **kw)
 
     def name(self, what: str) -> str:
         self._n += 1
@@ -285,10 +326,10 @@ class Broker:
     def accepts_connect(self, label: str, version: int = 4) -> tuple[bool, str]:
         """Does the broker accept a plain CONNECT? (ok, what it answered); raises
         TransportError when nothing listens."""
-        from .mqttwire import connect, simple
+        from .mqttwire import simple
         with self.raw(label, version=version) as raw:
-            raw.send(connect(self.name("probe"), level=version))
-            ack = raw.read()
+            raw.send(self.connect_packet("probe", level=version))
+            ack = raw.expect("CONNACK")
             ok = ack is not None and ack.name == "CONNACK" and ack.fields.get("code") == 0
             if ok:
                 raw.send(simple("DISCONNECT"))
@@ -302,7 +343,7 @@ class Broker:
                ) -> Iterator[PahoSession]:
         cid = client_id or self.name(label.split()[0])
         sess = PahoSession(self.host, self.port, cid, version=version, timeout=self.timeout,
-                           label=label)
+                           label=label, login=self.login, tls=self.tls)
         try:
             yield sess
         finally:
@@ -314,7 +355,7 @@ class Broker:
     def raw(self, label: str, *, version: int = 4) -> Iterator[RawSession]:
         try:
             sess = RawSession(self.host, self.port, timeout=self.timeout, version=version,
-                              label=label)
+                              label=label, tls=self.tls, server_name=self.server_name)
         except OSError as exc:
             self.record(label, "-", version, [], error=str(exc))
             raise TransportError(f"MQTT connect to {self.host}:{self.port} failed: {exc}") from None

@@ -148,6 +148,7 @@ class Packet:
         if self.type == 1 and "level" in f:
             fl = f["flags"]
             return (f"CONNECT (level {f['level']}, clean {(fl >> 1) & 1}, will {(fl >> 2) & 1}"
+                    f"{', user name and password' if fl & 0xC0 == 0xC0 else ''}"
                     f"{', reserved bit set' if fl & 1 else ''}) client_id={f['client_id']!r}")
         if self.type == 8 and "subs" in f:
             return f"SUBSCRIBE (m{f['pid']}) {f['subs']}"
@@ -223,7 +224,8 @@ def publish(topic: str, payload: bytes = b"", qos: int = 0, retain: bool = False
 
 def connect(client_id: str, *, clean: bool = True, keepalive: int = 30, level: int = 4,
             will: tuple[str, bytes, int, bool] | None = None, reserved: bool = False,
-            protocol: str = "MQTT", props: list[tuple[int, Any]] | None = None) -> Packet:
+            protocol: str = "MQTT", props: list[tuple[int, Any]] | None = None,
+            login: tuple[str, str] | None = None) -> Packet:
     flags = (int(clean) << 1) | int(reserved)
     payload = s(client_id)
     if will is not None:
@@ -232,6 +234,9 @@ def connect(client_id: str, *, clean: bool = True, keepalive: int = 30, level: i
         if level == 5:
             payload += encode_props([])
         payload += s(wtopic) + s(wmsg)
+    if login is not None:  # user name and password (3.1.2.8, 3.1.2.9)
+        flags |= 0xC0
+        payload += s(login[0]) + s(login[1])
     body = s(protocol) + bytes([level, flags]) + struct.pack("!H", keepalive)
     if level == 5:
         body += encode_props(props or [])
@@ -297,7 +302,7 @@ class RawSession:
     HEX_LIMIT = 96  # bytes of each packet shown as hex in the evidence
 
     def __init__(self, host: str, port: int, timeout: float = 5.0, version: int = 4,
-                 label: str = "raw"):
+                 label: str = "raw", tls: Any = None, server_name: str | None = None):
         self.label = label
         self.t0 = time.monotonic()
         self.log: list[Line] = []
@@ -307,6 +312,13 @@ class RawSession:
         self.timeout = timeout
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self._note("--", f"TCP connected to {host}:{port}")
+        if tls is not None:  # an ssl.SSLContext: mqtts
+            try:
+                self.sock = tls.wrap_socket(self.sock, server_hostname=server_name or host)
+            except OSError:
+                self.sock.close()
+                raise
+            self._note("--", f"TLS {self.sock.version()} established")
 
     def _note(self, direction: str, text: str, raw: bytes = b"") -> None:
         hx = raw[:self.HEX_LIMIT].hex(" ") + (" ..." if len(raw) > self.HEX_LIMIT else "")
@@ -315,7 +327,10 @@ class RawSession:
     def send(self, packet: Packet | bytes, text: str | None = None) -> None:
         raw = packet.raw if isinstance(packet, Packet) else packet
         desc = text or (packet.describe() if isinstance(packet, Packet) else "bytes")
-        self._note("->", desc, raw)
+        secret = isinstance(packet, Packet) and packet.type == 1 and \
+            packet.fields.get("flags", 0) & 0x40
+        self._note("->", desc + (" [bytes withheld: they hold the password]" if secret else ""),
+                   b"" if secret else raw)
         try:
             self.sock.sendall(raw)
         except OSError as exc:

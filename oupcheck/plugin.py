@@ -139,10 +139,14 @@ class Run:
         from .mqttclient import Broker
         timeout = float(self.param("timeout_s", 5))
         try:
-            broker = Broker(self.interface.url, self.store, tag="preflight", timeout=timeout)
+            broker = Broker.for_interface(self.target, self.interface, self.store,
+                                          tag="preflight", timeout=timeout)
             ok, seen = broker.accepts_connect("pre-flight: does the broker answer CONNECT?")
         except (TransportError, ValueError) as exc:
             self.unreachable = str(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                self.unreachable += (" (to probe it anyway, set tls.verify: false or tls.ca_file "
+                                     "in a target file)")
         else:
             if not ok and "without CONNACK" in seen:
                 self.unreachable = f"{self.interface.url}: {seen}"

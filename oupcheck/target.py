@@ -163,13 +163,14 @@ class Target(BaseModel):
 
 def from_url(url: str, kind: str | None) -> Target:
     try:
-        check_url(url, schemes=("http", "https", "mqtt"))
+        check_url(url, schemes=("http", "https", "mqtt", "mqtts"))
     except ValueError as exc:
         raise UsageError(str(exc), field="--target") from None
-    if url.startswith("mqtt://"):
+    if url.startswith(("mqtt://", "mqtts://")):
         kind = "mqtt"
     elif kind == "mqtt":
-        raise UsageError(f"an MQTT interface needs an mqtt:// URL, not {url}", field="--target")
+        raise UsageError(f"an MQTT interface needs an mqtt:// or mqtts:// URL, not {url}",
+                         field="--target")
     spec = TargetFile(name=url, interfaces=[Interface(kind=kind or "http", url=url)])
     return Target(spec=spec, source=url)
 

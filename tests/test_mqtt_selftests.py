@@ -136,6 +136,39 @@ def test_amqtt_as_it_is(oup, amqtt_url, tmp_path):
 
 
 @pytest.mark.slow
+def test_broker_with_tls_and_passwords(oup, tmp_path):
+    """mqtts:// with a private CA and a password file: the target file's credential (scheme
+    basic) and tls.ca_file get every MQTT row judged; the password never reaches the report;
+    without the credential the rows are INCONCLUSIVE and say what is missing."""
+    import json
+
+    from oupcheck.platforms import certs, mosquitto
+    ca = certs.make_ca(tmp_path)
+    leaf = certs.make_leaf(tmp_path, "server", ca=ca)
+    proc, url = mosquitto.server(tmp_path / "broker", cert=leaf, users={"city": "pw-7f3a"})
+    proc.start()
+    try:
+        iface = {"kind": "mqtt", "url": url, "credential": "mq"}
+        spec = {"name": "secured broker", "interfaces": [iface], "tls": {"ca_file": str(ca[0])},
+                "credentials": [{"id": "mq", "scheme": "basic", "username_env": "MQ_USER",
+                                 "password_env": "MQ_PASSWORD"}]}
+        (tmp_path / "t.yaml").write_text(json.dumps(spec))
+        res = oup("run", "--profile", PROFILE, "--target", tmp_path / "t.yaml", "--out",
+                  tmp_path / "out", "--quiet", env={"MQ_USER": "city", "MQ_PASSWORD": "pw-7f3a"})
+        del iface["credential"], spec["credentials"]
+        (tmp_path / "anon.yaml").write_text(json.dumps(spec))
+        anon = oup("run", "--profile", PROFILE, "--target", tmp_path / "anon.yaml", "--out",
+                   tmp_path / "anon", "--quiet")
+    finally:
+        proc.stop()
+    assert {res.row(r)["verdict"] for r in MQTT_ROWS} == {"PASS"}, res.describe()
+    for f in ("evidence.jsonl", "report.json", "report.html"):
+        assert "pw-7f3a" not in (tmp_path / "out" / f).read_text()
+    row = anon.row(M3 + "MQTT-3.2.0-1")
+    assert row["verdict"] == "INCONCLUSIVE" and "credential" in row["message"], row
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("rid,fault", FAULT_RUNS, ids=[f"{r.split(':')[1]}-{f}"
                                                        for r, f in FAULT_RUNS])
 def test_row_fails_on_its_fault(rid, fault, oup, mosquitto_url, tmp_path):

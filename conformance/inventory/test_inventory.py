@@ -60,8 +60,9 @@ class Probe:
         kind, base = iface.kind, _base(iface.url)
         if kind == "mqtt":
             from oupcheck.mqttclient import Broker
-            broker = Broker(iface.url, self.run.store, tag="inventory",
-                            timeout=float(self.run.param("timeout_s", 5)))
+            broker = Broker.for_interface(self.run.target, iface, self.run.store,
+                                          tag="inventory",
+                                          timeout=float(self.run.param("timeout_s", 5)))
             return broker.accepts_connect("inventory: does the MQTT interface answer CONNECT?")
         if kind == "ogc-api-features":
             ex = self.get(base + "conformance", "inventory: OGC conformance", iface=iface)
@@ -155,7 +156,7 @@ def _inventory(oup_run, http, fn) -> tuple[list[str], list[str]]:
             continue
         try:
             ok, why = fn(probe, iface)
-        except TransportError as exc:
+        except (TransportError, ValueError) as exc:
             ok, why = False, f"no answer: {exc}"
         line = f"{iface.kind} {iface.url}: {'yes' if ok else 'NO'} ({why})"
         lines.append(line)

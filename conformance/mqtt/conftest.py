@@ -8,16 +8,14 @@ import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.mqttclient import Broker
-from oupcheck.verdicts import NotApplicable
+from oupcheck.verdicts import Inconclusive, NotApplicable
 
 
 class MqttTarget(Broker):
     """The broker with the run's knobs, and the retained topics to clear at the end."""
 
-    def __init__(self, url: str, store, *, timeout: float, settle: float):
-        super().__init__(url, store, tag=uuid.uuid4().hex[:8], timeout=timeout)
-        self.settle = settle
-        self.retained: set[str] = set()
+    settle: float = 0.8
+    retained: set[str]
 
     def clear_retained(self) -> None:
         if not self.retained:
@@ -36,8 +34,19 @@ def broker(oup_run):
                             f"{', '.join(i.kind for i in oup_run.target.spec.interfaces)})")
     if oup_run.unreachable and oup_run.interface.kind == "mqtt":
         raise TransportError(f"broker unreachable at pre-flight: {oup_run.unreachable}")
-    target = MqttTarget(iface.url, oup_run.store, timeout=float(oup_run.param("timeout_s", 5)),
-                        settle=float(oup_run.param("settle_s", 0.8)))
+    try:
+        target = MqttTarget.for_interface(oup_run.target, iface, oup_run.store,
+                                          tag=uuid.uuid4().hex[:8],
+                                          timeout=float(oup_run.param("timeout_s", 5)))
+    except ValueError as exc:
+        raise Inconclusive(str(exc)) from None
+    target.settle = float(oup_run.param("settle_s", 0.8))
+    target.retained = set()
+    ok, seen = target.accepts_connect("can the suite connect at all?")
+    if not ok:
+        raise Inconclusive(f"the broker does not accept the suite's CONNECT ({seen}); with "
+                           "authentication, name a credential of scheme basic on the mqtt "
+                           "interface")
     try:
         yield target
     finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from oupcheck.mqttwire import connect, publish, simple, subscribe
+from oupcheck.mqttwire import publish, simple, subscribe
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect
 
 V = 4
@@ -19,7 +19,7 @@ def requirement(*ids):
 
 
 def _connected(raw, broker, **kw):
-    raw.send(connect(broker.name("raw"), **kw))
+    raw.send(broker.connect_packet("raw", **kw))
     ack = raw.read()
     if ack is None or ack.name != "CONNACK" or ack.fields.get("code") != 0:
         raise Inconclusive(f"the broker did not accept a plain CONNECT ({ack.describe() if ack else 'no answer'})"
@@ -38,7 +38,7 @@ def _accepted(code_list, what):
 @requirement("MQTT-3.2.0-1")
 def test_connack_is_first(broker):
     with broker.raw("CONNECT: is CONNACK the first packet back?") as raw:
-        raw.send(connect(broker.name("first")))
+        raw.send(broker.connect_packet("first"))
         first = raw.read()
     expect(first is not None and first.name == "CONNACK",
            "the first packet from the server is not a CONNACK", expected="CONNACK",
@@ -49,7 +49,7 @@ def test_connack_is_first(broker):
 def test_second_connect_is_a_violation(broker):
     with broker.raw("a second CONNECT on one connection") as raw:
         _connected(raw, broker)
-        raw.send(connect(broker.name("again")))
+        raw.send(broker.connect_packet("again"))
         closed = raw.closed_within(broker.timeout)
     expect(closed, "the server kept the connection open after a second CONNECT",
            expected="the server closes the connection", actual="connection still open")
@@ -58,7 +58,7 @@ def test_second_connect_is_a_violation(broker):
 @requirement("MQTT-3.1.2-2")
 def test_unsupported_protocol_level(broker):
     with broker.raw("CONNECT with protocol level 9 (unsupported)") as raw:
-        raw.send(connect(broker.name("level9"), level=9))
+        raw.send(broker.connect_packet("level9", level=9))
         ack = raw.read()
         closed = raw.closed_within(broker.timeout)
     code = ack.fields.get("code") if ack is not None and ack.name == "CONNACK" else None

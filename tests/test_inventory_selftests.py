@@ -94,3 +94,21 @@ def test_demo_certifies_pygeoapi_and_mosquitto(oup, tmp_path):
     assert report["summary"]["counts"]["PASS"] == len(load_profile(PROFILE).requirements)
     ev = (tmp_path / "demo" / "report" / "evidence.jsonl").read_text()
     assert '"kind": "mqtt"' in ev and "PUBCOMP" in ev
+
+
+@pytest.mark.slow
+def test_sensorthings_server_is_inventoried(oup, tmp_path):
+    """A real SensorThings 1.1 server (django-ogc-sensorthings): its service root lists the
+    entity sets and its serverSettings.conformance describes it without a contract."""
+    from oupcheck.platforms import sensorthings
+    proc, url = sensorthings.server(tmp_path / "sta")
+    proc.start()
+    try:
+        res = _run(oup, tmp_path, "sta", [{"kind": "sensorthings", "url": url}],
+                   I + "standard-interfaces", I + "machine-readable-description")
+    finally:
+        proc.stop()
+    for rid in ("standard-interfaces", "machine-readable-description"):
+        row = res.row(I + rid)
+        assert row["verdict"] == "PASS" and "sensorthings" in row["message"], row
+    assert "serverSettings.conformance" in res.row(I + "machine-readable-description")["message"]

@@ -272,12 +272,58 @@ def test_sensorthings_request_mix(oup, tmp_path):
             latest = next(q for m, p, q, _ in rec.requests if p.endswith(")/Observations")
                           and m == "GET")
             assert latest["$orderby"] == ["phenomenonTime desc"] and latest["$top"] == ["5"]
-            window = next(q for m, p, q, _ in rec.requests if p == "/Observations")
+            window = next(q for m, p, q, _ in rec.requests if p == "/Observations"
+                          and m == "GET")
             assert window["$filter"] == ["phenomenonTime ge 2024-01-01T00:00:00Z and "
                                          "phenomenonTime le 2024-01-02T00:00:00Z"]
             posts = [json.loads(b) for m, _, _, b in rec.requests if m == "POST"]
             assert bool(posts) is writes
-            assert all("result" in b and "phenomenonTime" in b for b in posts)
+            assert all("result" in b and "phenomenonTime" in b and "@iot.id" in b["Datastream"]
+                       for b in posts)
+
+
+def test_sensorthings_mix_on_a_real_server(oup, tmp_path):
+    """django-ogc-sensorthings 1.2 (PyPI) seeded through its own API. Its Django backend
+    answers every $orderby=phenomenonTime with HTTP 500 (FieldError: there is no
+    phenomenon_time column, only phenomenon_time_begin/_end): a real defect, which the
+    error-rate row catches and cites; the rest of the mix, ingest included, gets through."""
+    from oupcheck.platforms import sensorthings
+
+    from .support import sta
+    proc, url = sensorthings.server(tmp_path / "sta")
+    proc.start()
+    try:
+        ds = sta.seed(url)
+        prof = tmp_path / "s.yaml"
+        prof.write_text(
+            "id: load-test-sta-real\nversion: 1.0.0\ntitle: t\nextends: [load-sensorthings]\n"
+            "load:\n  scenario: sensorthings\n  tasks: {things: 1, observations_latest: 2, "
+            "observations_window: 1, ingest: 1}\n"
+            f"  data: {{datastreams: ['{ds}'], top: 5, window: ['2024-01-01T00:00:00Z', "
+            "'2024-01-02T00:00:00Z']}\n"
+            "  steps: {start_users: 2, step_users: 2, max_users: 2, step_duration_s: 3, "
+            "settle_s: 0.5}\n  max_duration_s: 30\n"
+            "  slos: [EIPSCC-RS-ARCH-4/slo/sensorthings/error-rate]\n")
+        target = tmp_path / "t.yaml"
+        target.write_text(f"name: sta\ninterfaces: [{{kind: sensorthings, url: '{url}'}}]\n"
+                          "writes_allowed: true\n")
+        res = oup("load", "--profile", prof, "--target", target, "--out", tmp_path / "o",
+                  "--quiet", timeout=90)
+    finally:
+        proc.stop()
+    assert res.report is not None, res.describe()
+    step = res.report["load"]["steps"][0]
+    by = {r["name"]: r for r in step["by_request"]}
+    latest = by["GET Datastreams(id)/Observations latest"]
+    assert latest["requests"] > 0 and latest["failures"] == latest["requests"], by
+    assert step["errors"][0] == {"request": "GET Datastreams(id)/Observations latest",
+                                 "error": "HTTP 500", "occurrences": latest["failures"]}
+    for name in ("GET Things", "GET Observations?$filter"):
+        assert by[name]["requests"] > 0 and by[name]["failures"] == 0, by
+    ingest = by["POST Observations ingest"]
+    assert ingest["requests"] > ingest["failures"], by   # SQLite may refuse a few under load
+    row = res.row("EIPSCC-RS-ARCH-4/slo/sensorthings/error-rate")
+    assert row["verdict"] == "FAIL", row
 
 
 def test_run_with_load_puts_conformance_and_load_in_one_report(oup, pygeoapi_url, tmp_path):

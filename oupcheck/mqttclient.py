@@ -32,7 +32,6 @@ class Message:
     dup: bool
     t: float
     user_properties: list[tuple[str, str]] = field(default_factory=list)
-    expiry: int | None = None
 
     def brief(self) -> str:
         return (f"{self.topic} q{self.qos} r{int(self.retain)} d{int(self.dup)} "
@@ -110,9 +109,8 @@ class PahoSession:
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
         props = getattr(msg, "properties", None)
         ups = list(getattr(props, "UserProperty", []) or []) if props else []
-        expiry = getattr(props, "MessageExpiryInterval", None) if props else None
         m = Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain), bool(msg.dup),
-                    round(time.monotonic() - self.t0, 3), ups, expiry)
+                    round(time.monotonic() - self.t0, 3), ups)
         with self.cond:
             self.inbox.append(m)
             self.cond.notify_all()
@@ -223,20 +221,6 @@ class PahoSession:
     def settle(self, seconds: float) -> None:
         """Give the broker time to deliver what it should not (absence checks)."""
         time.sleep(seconds)
-
-    def ping(self) -> None:
-        self.client._send_pingreq()
-
-    def drop(self) -> None:
-        """Close the TCP connection without DISCONNECT (as a failed network does)."""
-        sock = self.client.socket()
-        self._on_log(None, None, 0, "-- client drops the TCP connection without DISCONNECT")
-        self.client.loop_stop()
-        if sock is not None:
-            try:
-                sock.close()
-            except OSError:
-                pass
 
     def close(self) -> None:
         if self.client is None:

@@ -3,7 +3,8 @@ described in a machine-readable document anyone can fetch without a contract.
 
 Every interface the target names is probed as its standard (a landing page and conformance
 declaration, an NGSI-LD type list, a SensorThings service root, an MQTT CONNACK, a CKAN status,
-a DCAT document). The row's "actual" holds the inventory, one line per interface.
+a DCAT document). Each row's message is the inventory, one entry per interface (on a FAIL, the
+"actual" holds it).
 """
 
 from __future__ import annotations

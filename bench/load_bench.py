@@ -86,8 +86,7 @@ def bench_static(work: Path, seconds: float, users: int, workers: int) -> None:
 def bench_pygeoapi(work: Path, seconds: float, workers: int, max_users: int,
                    step_users: int) -> None:
     proc, url = pygeoapi.server(work / "pygeoapi")
-    proc.start()
-    try:
+    with proc:
         prof = profile(work, "bench-pygeoapi",
                        "{landing: 1, collections: 2, collection: 1, items_bbox: 6, "
                        "items_datetime: 3, items_paging: 2, item: 2}",
@@ -118,8 +117,6 @@ def bench_pygeoapi(work: Path, seconds: float, workers: int, max_users: int,
         print("    knee step by request: " + ", ".join(
             f"{r['name']} {r['requests']}" for r in step["by_request"]), flush=True)
         ref = wrk(wurl, kn["users"], seconds)
-    finally:
-        proc.stop()
     print(f"(b) bundled pygeoapi, load-ogc-api-features mix: knee {kn['rps']:.1f} req/s at "
           f"{kn['users']} users (p95 {kn['p95_ms']} ms; search ended: {load['stopped']}); "
           f"wrk on the dominant request ({dominant}, {100 * share:.0f}% of the knee step; {wurl}) "

@@ -11,6 +11,7 @@ import json
 import shlex
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any, TextIO
 
 SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie",
@@ -151,6 +152,22 @@ class EvidenceStore:
     @property
     def count(self) -> int:
         return self._seq
+
+    def probe(self, kind: str, method: str, url: str, *, note: str | None = None,
+              data: Any = None, error: str | None = None, request_body: str | None = None,
+              started: str | None = None, elapsed_ms: float | None = None,
+              curl: str = "") -> Exchange:
+        """Number, stamp and record a non-HTTP probe (a TLS scan, an MQTT conversation, a
+        received notification, a load step): ``data`` holds what it found."""
+        eid, seq = self.next_id()
+        ex = Exchange(id=eid, seq=seq, method=method, url=url, request_headers={},
+                      request_body=request_body,
+                      started=started or datetime.now(timezone.utc).isoformat(
+                          timespec="milliseconds"),
+                      kind=kind, data=data, note=note, error=error, elapsed_ms=elapsed_ms,
+                      curl=curl)
+        self.add(ex)
+        return ex
 
     def add(self, ex: Exchange) -> None:
         ex.test = self.current_test

@@ -12,7 +12,6 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -296,16 +295,11 @@ class Broker:
 
     def record(self, label: str, client_id: str, version: int, lines: list[str],
                extra: dict[str, Any] | None = None, error: str | None = None) -> Exchange:
-        eid, seq = self.store.next_id()
         data = {"client_id": client_id, "protocol": f"MQTT {VERSIONS.get(version, version)}",
                 "packets": lines}
         data.update(extra or {})
-        ex = Exchange(id=eid, seq=seq, method="MQTT", url=f"{self.url} ({client_id})",
-                      request_headers={}, request_body=None,
-                      started=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                      kind="mqtt", data=data, note=label, error=error)
-        self.store.add(ex)
-        return ex
+        return self.store.probe("mqtt", "MQTT", f"{self.url} ({client_id})", data=data,
+                                note=label, error=error)
 
     def accepts_connect(self, label: str, version: int = 4) -> tuple[bool, str]:
         """Does the broker accept a plain CONNECT? (ok, what it answered); raises

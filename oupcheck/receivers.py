@@ -54,19 +54,15 @@ class _Inbox:
                 if found is not None or left <= 0:
                     break
                 self.cond.wait(left)
-        eid, seq = self.store.next_id()
-        ex = Exchange(id=eid, seq=seq, method=f"RECEIVE ({self.kind})", url=what,
-                      request_headers={}, request_body=None,
-                      started=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                      kind="notification",
-                      note=(f"received at {found.at} on {found.channel}" if found else
-                            f"nothing matching arrived within {timeout:g} s "
-                            f"({len(self.items)} other message(s) seen)"),
-                      data=({"channel": found.channel, "headers": found.headers,
-                             "body": found.json if found.json is not None
-                             else found.body[:4096].decode("utf-8", "replace")}
-                            if found else None))
-        self.store.add(ex)
+        ex = self.store.probe(
+            "notification", f"RECEIVE ({self.kind})", what,
+            note=(f"received at {found.at} on {found.channel}" if found else
+                  f"nothing matching arrived within {timeout:g} s "
+                  f"({len(self.items)} other message(s) seen)"),
+            data=({"channel": found.channel, "headers": found.headers,
+                   "body": found.json if found.json is not None
+                   else found.body[:4096].decode("utf-8", "replace")}
+                  if found else None))
         return found, ex
 
 

@@ -80,15 +80,12 @@ def round_trip(export_dir: Path, workdir: Path, page_size: int = 1000) -> RoundT
     env = pygeoapi.configure(workdir, _config(export_dir.resolve(), manifest, port),
                              stem="roundtrip")
     proc, url = pygeoapi.gunicorn(workdir, port, env, stem="roundtrip-pygeoapi")
-    proc.start()
-    try:
+    with proc:
         spec = TargetFile(name="round-trip pygeoapi",
                           interfaces=[Interface(kind="ogc-api-features", url=url)])
         again = workdir / "re-export"
         Exporter(Target(spec=spec, source=url), page_size=page_size,
                  formats=("ndjson",)).run(again)
-    finally:
-        proc.stop()
     second = json.loads((again / "manifest.json").read_text("utf-8"))
     files = {c["id"]: again / c["files"]["ndjson"]["file"] for c in second["collections"]}
     rt = RoundTrip(collections=len(manifest["collections"]))

@@ -27,11 +27,8 @@ def pygeoapi_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from oupcheck.platforms import pygeoapi
 
     proc, url = pygeoapi.server(tmp_path_factory.mktemp("pygeoapi"))
-    proc.start()
-    try:
+    with proc:
         yield url
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +37,8 @@ def mosquitto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from oupcheck.platforms import mosquitto
 
     proc, url = mosquitto.server(tmp_path_factory.mktemp("mosquitto"))
-    proc.start()
-    try:
+    with proc:
         yield url
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="session")

@@ -102,12 +102,9 @@ def test_sensorthings_server_is_inventoried(oup, tmp_path):
     entity sets and its serverSettings.conformance describes it without a contract."""
     from oupcheck.platforms import sensorthings
     proc, url = sensorthings.server(tmp_path / "sta")
-    proc.start()
-    try:
+    with proc:
         res = _run(oup, tmp_path, "sta", [{"kind": "sensorthings", "url": url}],
                    I + "standard-interfaces", I + "machine-readable-description")
-    finally:
-        proc.stop()
     for rid in ("standard-interfaces", "machine-readable-description"):
         row = res.row(I + rid)
         assert row["verdict"] == "PASS" and "sensorthings" in row["message"], row

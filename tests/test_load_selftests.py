@@ -291,8 +291,7 @@ def test_sensorthings_mix_on_a_real_server(oup, tmp_path):
 
     from .support import sta
     proc, url = sensorthings.server(tmp_path / "sta")
-    proc.start()
-    try:
+    with proc:
         ds = sta.seed(url)
         prof = tmp_path / "s.yaml"
         prof.write_text(
@@ -309,8 +308,6 @@ def test_sensorthings_mix_on_a_real_server(oup, tmp_path):
                           "writes_allowed: true\n")
         res = oup("load", "--profile", prof, "--target", target, "--out", tmp_path / "o",
                   "--quiet", timeout=90)
-    finally:
-        proc.stop()
     assert res.report is not None, res.describe()
     step = res.report["load"]["steps"][0]
     by = {r["name"]: r for r in step["by_request"]}

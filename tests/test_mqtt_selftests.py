@@ -78,11 +78,8 @@ def _mqtt_evidence(out: Path, ids: list[str]) -> list[dict]:
 def amqtt_url(tmp_path_factory):
     from oupcheck.platforms import amqtt
     proc, url = amqtt.server(tmp_path_factory.mktemp("amqtt"))
-    proc.start()
-    try:
+    with proc:
         yield url
-    finally:
-        proc.stop()
 
 
 def test_every_mqtt_row_has_a_fault_and_every_fault_a_row():
@@ -146,8 +143,7 @@ def test_broker_with_tls_and_passwords(oup, tmp_path):
     ca = certs.make_ca(tmp_path)
     leaf = certs.make_leaf(tmp_path, "server", ca=ca)
     proc, url = mosquitto.server(tmp_path / "broker", cert=leaf, users={"city": "pw-7f3a"})
-    proc.start()
-    try:
+    with proc:
         iface = {"kind": "mqtt", "url": url, "credential": "mq"}
         spec = {"name": "secured broker", "interfaces": [iface], "tls": {"ca_file": str(ca[0])},
                 "credentials": [{"id": "mq", "scheme": "basic", "username_env": "MQ_USER",
@@ -159,8 +155,6 @@ def test_broker_with_tls_and_passwords(oup, tmp_path):
         (tmp_path / "anon.yaml").write_text(json.dumps(spec))
         anon = oup("run", "--profile", PROFILE, "--target", tmp_path / "anon.yaml", "--out",
                    tmp_path / "anon", "--quiet")
-    finally:
-        proc.stop()
     assert {res.row(r)["verdict"] for r in MQTT_ROWS} == {"PASS"}, res.describe()
     for f in ("evidence.jsonl", "report.json", "report.html"):
         assert "pw-7f3a" not in (tmp_path / "out" / f).read_text()

@@ -52,8 +52,7 @@ class Probe:
         self.run, self.http = run, http
 
     def get(self, url, note, *, anonymous=False, iface=None, accept="application/json"):
-        cred = False if anonymous else (self.run.target.credential(iface.credential)
-                                        if iface is not None and iface.credential else False)
+        cred = None if anonymous or iface is None else self.run.target.credential(iface.credential)
         return self.http.get(url, accept=accept, auth=cred or False, note=note)
 
     # -- does the interface answer as its standard? -------------------------------------
@@ -127,7 +126,8 @@ class Probe:
         if iface.kind == "sensorthings":
             ex = self.get(base, "inventory: service root, without credentials", anonymous=True)
             doc = _doc(ex)
-            conf = (doc.get("serverSettings") or {}).get("conformance") if isinstance(doc, dict) else None
+            settings = doc.get("serverSettings") if isinstance(doc, dict) else None
+            conf = settings.get("conformance") if isinstance(settings, dict) else None
             ok = isinstance(conf, list) and bool(conf)
             return ok, ("serverSettings.conformance lists the classes" if ok else
                         "no serverSettings.conformance in the service root")

@@ -11,6 +11,8 @@ import pytest
 from oupcheck.mqttwire import publish, simple, subscribe
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect
 
+from .probes import ended_afterwards, granted, subscribe_and_leave
+
 V = 4
 
 
@@ -22,17 +24,12 @@ def _connected(raw, broker, **kw):
     raw.send(broker.connect_packet("raw", **kw))
     ack = raw.read()
     if ack is None or ack.name != "CONNACK" or ack.fields.get("code") != 0:
-        raise Inconclusive(f"the broker did not accept a plain CONNECT ({ack.describe() if ack else 'no answer'})"
-                           "; the probe cannot go on")
+        seen = ack.describe() if ack else "no answer"
+        raise Inconclusive(f"the broker did not accept a plain CONNECT ({seen}); the probe "
+                           "cannot go on")
     return ack
 
 
-def _accepted(code_list, what):
-    if not code_list:
-        raise Inconclusive(f"no SUBACK for {what}")
-    if code_list[0] == 0x80:
-        raise Inconclusive(f"the broker refused the subscription {what} (SUBACK 0x80)")
-    return code_list[0]
 
 
 @requirement("MQTT-3.2.0-1")
@@ -71,9 +68,7 @@ def test_unsupported_protocol_level(broker):
 @requirement("MQTT-3.2.2-1")
 def test_clean_session_has_no_session_present(broker):
     cid = broker.name("clean")
-    with broker.client("persistent session first", client_id=cid) as a:
-        a.connect(clean=False)
-        _accepted(a.subscribe(broker.topic("sp"), 1), "sp")
+    subscribe_and_leave(broker, cid, "persistent session first", [(broker.topic("sp"), 1)])
     with broker.client("then CleanSession=1 with the same ClientId", client_id=cid) as b:
         rc, present = b.connect(clean=True)
     expect(rc == 0 and present == 0, "CleanSession=1 was answered with Session Present=1",
@@ -83,28 +78,21 @@ def test_clean_session_has_no_session_present(broker):
 @requirement("MQTT-3.2.2-2")
 def test_persistent_session_is_present(broker):
     cid = broker.name("persist")
-    try:
-        with broker.client("CleanSession=0, subscribe, disconnect", client_id=cid) as a:
-            a.connect(clean=False)
-            _accepted(a.subscribe(broker.topic("sp"), 1), "sp")
+    with ended_afterwards(broker, cid):
+        subscribe_and_leave(broker, cid, "CleanSession=0, subscribe, disconnect",
+                            [(broker.topic("sp"), 1)])
         with broker.client("reconnect with CleanSession=0", client_id=cid) as b:
             rc, present = b.connect(clean=False)
-        expect(rc == 0 and present == 1, "a stored session was not reported as present",
-               expected="CONNACK session present 1", actual=f"code {rc}, session present {present}")
-    finally:
-        with broker.client("clean-up: end the persistent session", client_id=cid) as c:
-            c.connect(clean=True)
+    expect(rc == 0 and present == 1, "a stored session was not reported as present",
+           expected="CONNACK session present 1", actual=f"code {rc}, session present {present}")
 
 
 @requirement("MQTT-3.1.2-5")
 def test_persistent_session_stores_qos1_and_qos2(broker):
     cid, t1, t2 = broker.name("store"), broker.topic("store-q1"), broker.topic("store-q2")
-    try:
-        with broker.client("CleanSession=0: subscribe QoS 1 and 2, then disconnect",
-                           client_id=cid) as a:
-            a.connect(clean=False)
-            _accepted(a.subscribe(t1, 1), t1)
-            _accepted(a.subscribe(t2, 2), t2)
+    with ended_afterwards(broker, cid):
+        subscribe_and_leave(broker, cid, "CleanSession=0: subscribe QoS 1 and 2, then disconnect",
+                            [(t1, 1), (t2, 2)])
         with broker.client("publish while the subscriber is away") as p:
             p.connect()
             p.publish(t1, b"stored-q1", qos=1)
@@ -112,23 +100,18 @@ def test_persistent_session_stores_qos1_and_qos2(broker):
         with broker.client("reconnect with CleanSession=0", client_id=cid) as b:
             _, present = b.connect(clean=False)
             got = b.wait_messages(None, 2)
-        payloads = sorted(m.payload for m in got)
-        expect(payloads == [b"stored-q1", b"stored-q2"], "messages published while a persistent "
-               "session was disconnected were not delivered on reconnect",
-               expected="stored-q1 (QoS 1) and stored-q2 (QoS 2)",
-               actual=[m.brief() for m in got] or f"nothing within {broker.timeout:g} s "
-                                                   f"(CONNACK session present {present})")
-    finally:
-        with broker.client("clean-up: end the persistent session", client_id=cid) as c:
-            c.connect(clean=True)
+    payloads = sorted(m.payload for m in got)
+    expect(payloads == [b"stored-q1", b"stored-q2"], "messages published while a persistent "
+           "session was disconnected were not delivered on reconnect",
+           expected="stored-q1 (QoS 1) and stored-q2 (QoS 2)",
+           actual=[m.brief() for m in got] or f"nothing within {broker.timeout:g} s "
+                                               f"(CONNACK session present {present})")
 
 
 @requirement("MQTT-3.1.2-6")
 def test_clean_session_discards_the_old_one(broker):
     cid, topic = broker.name("discard"), broker.topic("discard")
-    with broker.client("CleanSession=0: subscribe, disconnect", client_id=cid) as a:
-        a.connect(clean=False)
-        _accepted(a.subscribe(topic, 1), topic)
+    subscribe_and_leave(broker, cid, "CleanSession=0: subscribe, disconnect", [(topic, 1)])
     with broker.client("publish into the stored session") as p:
         p.connect()
         p.publish(topic, b"for-the-old-session", qos=1)
@@ -159,7 +142,7 @@ def _will_probe(broker, *, graceful: bool):
     wtopic = broker.topic("will")
     with broker.client("subscriber of the will topic") as s:
         s.connect()
-        _accepted(s.subscribe(wtopic, 1), wtopic)
+        granted(s.subscribe(wtopic, 1), wtopic)
         how = "DISCONNECT, then close" if graceful else "close without DISCONNECT"
         with broker.raw(f"client with a Will Message: {how}") as raw:
             _connected(raw, broker, will=(wtopic, b"gone", 1, False))
@@ -197,11 +180,11 @@ def test_pingreq_is_answered(broker):
 @requirement("MQTT-3.8.4-6")
 def test_delivered_qos_is_the_minimum(broker):
     topics = {sq: broker.topic(f"qos-sub{sq}") for sq in (0, 1, 2)}
-    wrong, missing, granted = [], [], {}
+    wrong, missing, given = [], [], {}
     with broker.client("subscriber at QoS 0, 1 and 2") as s:
         s.connect()
         for sq, t in topics.items():
-            granted[sq] = _accepted(s.subscribe(t, sq), t)
+            given[sq] = granted(s.subscribe(t, sq), t)
         with broker.client("publisher at QoS 0, 1 and 2") as p:
             p.connect()
             for t in topics.values():
@@ -211,12 +194,12 @@ def test_delivered_qos_is_the_minimum(broker):
         for sq, t in topics.items():
             got = {m.payload: m.qos for m in s.messages(t)}
             for pq in (0, 1, 2):
-                want = min(pq, granted[sq])
+                want = min(pq, given[sq])
                 q = got.get(f"pub-q{pq}".encode())
                 if q is None:
                     missing.append(f"published q{pq} to a q{sq} subscription")
                 elif q != want:
-                    wrong.append(f"published q{pq}, granted q{granted[sq]}: delivered q{q}, "
+                    wrong.append(f"published q{pq}, granted q{given[sq]}: delivered q{q}, "
                                  f"expected q{want}")
     if wrong:
         raise CheckFailed("the delivered QoS is not min(published QoS, granted QoS)",
@@ -230,8 +213,8 @@ def test_overlapping_subscriptions_get_the_maximum_qos(broker):
     base = broker.topic("overlap")
     with broker.client("subscriber with overlapping filters (QoS 0 and QoS 2)") as s:
         s.connect()
-        _accepted(s.subscribe(base + "/#", 0), base + "/#")
-        g = _accepted(s.subscribe(base + "/x", 2), base + "/x")
+        granted(s.subscribe(base + "/#", 0), base + "/#")
+        g = granted(s.subscribe(base + "/x", 2), base + "/x")
         with broker.client("publisher") as p:
             p.connect()
             p.publish(base + "/x", b"overlap", qos=2)
@@ -251,7 +234,7 @@ def test_qos2_resend_is_not_delivered_twice(broker):
     topic = broker.topic("qos2-dup")
     with broker.client("subscriber at QoS 2") as s:
         s.connect()
-        _accepted(s.subscribe(topic, 2), topic)
+        granted(s.subscribe(topic, 2), topic)
         with broker.raw("QoS 2 PUBLISH, the same PUBLISH again (DUP) before PUBREL") as raw:
             _connected(raw, broker)
             raw.send(publish(topic, b"exactly-once", qos=2, pid=7))
@@ -277,7 +260,7 @@ def test_messages_keep_their_order(broker):
     topic, n = broker.topic("order"), 30
     with broker.client("subscriber at QoS 1") as s:
         s.connect()
-        _accepted(s.subscribe(topic, 1), topic)
+        granted(s.subscribe(topic, 1), topic)
         with broker.client(f"publisher: {n} QoS 1 messages in sequence") as p:
             p.connect()
             infos = [p.client.publish(topic, f"{i:03d}".encode(), qos=1) for i in range(n)]
@@ -305,7 +288,7 @@ def _retained_to_new_subscriber(broker, what):
     _retained(broker, topic)
     with broker.client("new subscriber") as s:
         s.connect()
-        _accepted(s.subscribe(topic, 1), topic)
+        granted(s.subscribe(topic, 1), topic)
         return s.wait_messages(topic, 1)
 
 
@@ -331,7 +314,7 @@ def test_live_delivery_has_no_retain_flag(broker):
     topic = broker.topic("live-flag")
     with broker.client("established subscriber") as s:
         s.connect()
-        _accepted(s.subscribe(topic, 1), topic)
+        granted(s.subscribe(topic, 1), topic)
         _retained(broker, topic)
         got = s.wait_messages(topic, 1)
     if not got:
@@ -347,7 +330,7 @@ def test_empty_retained_message_clears(broker):
     _retained(broker, topic, b"")
     with broker.client("new subscriber after the clear") as s:
         s.connect()
-        _accepted(s.subscribe(topic, 1), topic)
+        granted(s.subscribe(topic, 1), topic)
         s.settle(broker.settle)
         got = s.messages(topic)
     expect(not got, "a zero-byte retained PUBLISH did not remove the retained message",
@@ -358,7 +341,7 @@ def _matching(broker, flt_suffix, publish_suffixes):
     base = broker.topic("wild")
     with broker.client(f"subscriber to {base}{flt_suffix}") as s:
         s.connect()
-        _accepted(s.subscribe(base + flt_suffix, 0), base + flt_suffix)
+        granted(s.subscribe(base + flt_suffix, 0), base + flt_suffix)
         with broker.client("publisher") as p:
             p.connect()
             for suf in publish_suffixes:
@@ -410,8 +393,8 @@ def test_wildcards_do_not_match_dollar_topics(broker):
             broker.client("subscriber to " + name) as exact:
         wild.connect()
         exact.connect()
-        _accepted(wild.subscribe("+/" + tail, 1), "+/" + tail)
-        _accepted(exact.subscribe(name, 1), name)
+        granted(wild.subscribe("+/" + tail, 1), "+/" + tail)
+        granted(exact.subscribe(name, 1), name)
         with broker.client("publisher to a $ topic") as p:
             p.connect()
             p.publish(name, b"dollar", qos=1)
@@ -431,7 +414,7 @@ def test_wildcard_topic_name_is_a_violation(broker):
     name = broker.topic("pub") + "/+"
     with broker.client("subscriber to everything under the probe's topic") as s:
         s.connect()
-        _accepted(s.subscribe(name[:-2] + "/#", 0), "probe #")
+        granted(s.subscribe(name[:-2] + "/#", 0), "probe #")
         with broker.raw(f"PUBLISH to the topic name {name!r} (a wildcard)") as raw:
             _connected(raw, broker)
             raw.send(publish(name, b"wild", qos=1, pid=3))
@@ -449,7 +432,7 @@ def test_unsubscribe_stops_delivery(broker):
     topic = broker.topic("unsub")
     with broker.client("subscriber that unsubscribes") as s:
         s.connect()
-        _accepted(s.subscribe(topic, 1), topic)
+        granted(s.subscribe(topic, 1), topic)
         with broker.client("publisher") as p:
             p.connect()
             p.publish(topic, b"before", qos=1)

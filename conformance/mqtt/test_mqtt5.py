@@ -10,16 +10,13 @@ import pytest
 
 from oupcheck.verdicts import Inconclusive, expect
 
+from .probes import ended_afterwards, granted, subscribe_and_leave
+
 V = 5
 
 
 def requirement(*ids):
     return pytest.mark.requirement(*("mqtt-5.0:" + i for i in ids))
-
-
-def _ok(codes, what):
-    if not codes or codes[0] >= 0x80:
-        raise Inconclusive(f"the broker refused the subscription {what} (SUBACK {codes})")
 
 
 @requirement("MQTT-3.8.3-3")
@@ -29,8 +26,8 @@ def test_no_local(mqtt5):
             b.client("second subscriber (control)", version=V) as other:
         me.connect()
         other.connect()
-        _ok(me.subscribe(topic, 1, no_local=True), topic)
-        _ok(other.subscribe(topic, 1), topic)
+        granted(me.subscribe(topic, 1, no_local=True), topic)
+        granted(other.subscribe(topic, 1), topic)
         me.publish(topic, b"own-message", qos=1)
         control = other.wait_messages(topic, 1)
         me.settle(b.settle)
@@ -47,7 +44,7 @@ def _retained_flag(b, *, rap: bool):
     b.retained.add(topic)
     with b.client(f"established subscriber, Retain As Published = {int(rap)}", version=V) as s:
         s.connect()
-        _ok(s.subscribe(topic, 1, retain_as_published=rap), topic)
+        granted(s.subscribe(topic, 1, retain_as_published=rap), topic)
         with b.client("publisher of a retained message", version=V) as p:
             p.connect()
             p.publish(topic, b"rap", qos=1, retain=True)
@@ -82,8 +79,8 @@ def test_retain_handling_2_sends_no_retained(mqtt5):
             b.client("subscriber with Retain Handling = 0 (control)", version=V) as c:
         s.connect()
         c.connect()
-        _ok(s.subscribe(topic, 1, retain_handling=2), topic)
-        _ok(c.subscribe(topic, 1, retain_handling=0), topic)
+        granted(s.subscribe(topic, 1, retain_handling=2), topic)
+        granted(c.subscribe(topic, 1, retain_handling=0), topic)
         control = c.wait_messages(topic, 1)
         s.settle(b.settle)
         got = s.messages(topic)
@@ -99,7 +96,7 @@ def test_user_properties_unaltered_in_order(mqtt5):
     props = [("sensor", "aq-7"), ("unit", "µg/m3"), ("sensor", "aq-8")]
     with b.client("subscriber", version=V) as s:
         s.connect()
-        _ok(s.subscribe(topic, 1), topic)
+        granted(s.subscribe(topic, 1), topic)
         with b.client("publisher with three user properties (one name twice)", version=V) as p:
             p.connect()
             p.publish(topic, b"props", qos=1, user_properties=props)
@@ -115,11 +112,9 @@ def test_user_properties_unaltered_in_order(mqtt5):
 def test_expired_message_is_not_delivered(mqtt5):
     b = mqtt5
     cid, topic = b.name("expiry"), b.topic("expiry")
-    try:
-        with b.client("persistent subscriber (session expiry 300 s), then away", version=V,
-                      client_id=cid) as s:
-            s.connect(clean=False, session_expiry=300)
-            _ok(s.subscribe(topic, 1), topic)
+    with ended_afterwards(b, cid, version=V):
+        subscribe_and_leave(b, cid, "persistent subscriber (session expiry 300 s), then away",
+                            [(topic, 1)], version=V, session_expiry=300)
         with b.client("publisher: message expiry 1 s, and a control with 300 s", version=V) as p:
             p.connect()
             p.publish(topic, b"expires", qos=1, expiry=1)
@@ -130,9 +125,6 @@ def test_expired_message_is_not_delivered(mqtt5):
             s2.wait_messages(topic, 1)
             s2.settle(b.settle)
             got = [m.payload for m in s2.messages(topic)]
-    finally:
-        with b.client("clean-up: end the session", version=V, client_id=cid) as c:
-            c.connect(clean=True, session_expiry=0)
     if b"control" not in got:
         raise Inconclusive("the broker kept no messages for the away session (control missing)")
     expect(b"expires" not in got, "a message whose expiry interval had passed was delivered",

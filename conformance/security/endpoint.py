@@ -61,23 +61,19 @@ class Endpoint:
                            ca_file=self.ca_file,
                            network_timeout=max(1, int(limits.connect_timeout)),
                            deadline_s=deadline)
-            eid, seq = store.next_id()
             cmd = ["python -m sslyze", f"{self.host}:{self.port}", f"--sni {self.server_name}",
                    "--certinfo --sslv2 --sslv3 --tlsv1 --tlsv1_1 --tlsv1_2 --tlsv1_3 --compression "
                    "--early_data --reneg --elliptic_curves --fallback --ems"]
             if self.ca_file:
                 cmd.append(f"--certinfo_ca_file {self.ca_file}")
-            ex = Exchange(id=eid, seq=seq, method="TLS-SCAN", url=f"tls://{self.host}:{self.port}",
-                          request_headers={}, request_body=json.dumps(
-                              {"server_name": self.server_name, "ca_file": self.ca_file,
-                               "deadline_s": deadline}),
-                          started=res.started, kind="tls-scan", error=res.error,
-                          elapsed_ms=round(res.elapsed_s * 1000, 1),
-                          note=(f"recorded TLS scan replayed from {self.scan_file}"
-                                if self.scan_file else
-                                f"sslyze {res.sslyze_version or '?'} scan of the HTTPS endpoint"),
-                          curl=" ".join(cmd), data=res.result or None)
-            store.add(ex)
+            ex = store.probe(
+                "tls-scan", "TLS-SCAN", f"tls://{self.host}:{self.port}",
+                request_body=json.dumps({"server_name": self.server_name,
+                                         "ca_file": self.ca_file, "deadline_s": deadline}),
+                started=res.started, error=res.error, elapsed_ms=round(res.elapsed_s * 1000, 1),
+                note=(f"recorded TLS scan replayed from {self.scan_file}" if self.scan_file else
+                      f"sslyze {res.sslyze_version or '?'} scan of the HTTPS endpoint"),
+                curl=" ".join(cmd), data=res.result or None)
             self._scan, self._scan_ex = res, ex
         else:
             store.cite(self._scan_ex)

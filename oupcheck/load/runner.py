@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from .. import __version__
 from ..errors import TransportError, UsageError
-from ..evidence import EvidenceStore, Exchange
+from ..evidence import EvidenceStore
 from ..http import BodyUnusable, EvidenceClient
 from ..profile import Profile, load_profile
 from ..report import (SCHEMA_VERSION, EvidenceSummary, Report, Row, RunInfo, Summary, _rel,
@@ -264,12 +264,8 @@ class LoadOutcome:
 
 def _record(store: EvidenceStore, sink: TextIO | None, *, url: str, note: str, data: Any,
             error: str | None = None, curl: str = "") -> str:
-    eid, seq = store.next_id()
-    ex = Exchange(id=eid, seq=seq, method="LOAD", url=url, request_headers={}, request_body=None,
-                  started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  error=error, note=note, curl=curl, kind="load-step", data=data)
-    store.add(ex)
-    return eid
+    return store.probe("load-step", "LOAD", url, note=note, data=data, error=error, curl=curl,
+                       started=datetime.now(timezone.utc).isoformat(timespec="seconds")).id
 
 
 def _preflight(job: LoadJob, client: EvidenceClient, store: EvidenceStore,

@@ -15,11 +15,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..errors import UsageError
 from ..resources import root_dir
 from .base import ServerProcess, free_port
 
 TINYDB_COLLECTIONS = ("utrecht-luchtkwaliteit", "amsterdam-parken")
 GEOJSON_COLLECTIONS = ("eindhoven-lantaarnpalen",)
+DEMO_EXTRA = "pip install 'oupcheck[demo]'"
+
+
+def require_demo() -> None:
+    """The demo platform's packages (the ``demo`` extra) are importable, or a one-line error."""
+    import importlib.util
+    missing = [m for m in ("pygeoapi", "tinydb", "gunicorn") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(f"the bundled demo platform needs {', '.join(missing)}, which "
+                         f"{'is' if len(missing) == 1 else 'are'} not installed: {DEMO_EXTRA}")
 
 
 def pygeoapi_bin() -> str:
@@ -28,7 +39,7 @@ def pygeoapi_bin() -> str:
         return str(exe)
     found = shutil.which("pygeoapi")
     if not found:
-        raise RuntimeError("pygeoapi is not installed (pip install 'pygeoapi==0.21.*')")
+        raise UsageError(f"the pygeoapi command is not installed: {DEMO_EXTRA}")
     return found
 
 
@@ -37,6 +48,7 @@ def prepare(workdir: Path, port: int, public_url: str | None = None) -> dict[str
 
     ``public_url`` is the URL clients use (a TLS front before pygeoapi); links point there.
     """
+    require_demo()
     from tinydb import TinyDB  # a dependency of pygeoapi
 
     src = root_dir("fixtures") / "pygeoapi"

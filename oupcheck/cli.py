@@ -6,8 +6,8 @@
   oupcheck discover URL [--out FILE]                       write a target file
   oupcheck profiles | validate FILE... | lint | schema | render DIR
 
-Exit codes: 0 conformant, 1 not conformant, 2 usage/configuration error,
-3 undecided (target unreachable, ERROR rows, nothing decided).
+Exit codes: 0 conformant (every applicable MUST row PASSes), 1 not conformant (a MUST row
+FAILs), 2 usage/configuration error, 3 incomplete (a MUST row undecided, target unreachable).
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def _parser() -> Parser:
     lw.add_argument("--master", required=True, metavar="HOST:PORT")
 
     d = sub.add_parser("demo", help="start the bundled pygeoapi on 127.0.0.1 and certify it")
-    d.add_argument("--out", default="oupcheck-demo", help="working and report directory")
+    d.add_argument("--out", default="oupcheck-demo", help="working and report directory (the "
+                   "report goes to OUT/PROFILE/report)")
     d.add_argument("--port", type=int, default=0)
     d.add_argument("--data-dir", action="append", default=[])
     d.add_argument("--profile", default="ogc-api-features-1",
@@ -187,7 +188,7 @@ def run_with_load(args: argparse.Namespace) -> int:
         with (conf / "evidence.jsonl").open("a", encoding="utf-8") as sink:
             outcome = load_phase(job, sink, quiet=args.quiet)
         doc = merge_into(doc, outcome)
-        write_outputs(doc, conf, out)
+        doc = write_outputs(doc, conf, out, redactor=job.redactor)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     print_result(doc, out)
@@ -218,7 +219,14 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
     from .target import load_target
 
     # validate every input before anything is sent or written
+    check_dirs(profile_paths, "--profile-path")
+    check_dirs(data_dirs, "--data-dir")
     prof = load_profile(profile, [Path(p) for p in profile_paths or []])
+    unknown = [rid for rid in only or [] if rid not in prof.requirements]
+    if unknown:
+        raise UsageError(f"{unknown[0]!r} is not a requirement of profile {prof.id} "
+                         f"({len(prof.requirements)} requirements; see 'oupcheck profiles' and "
+                         f"{prof.source})", field="--only")
     load_target(target, prof.interface)
     if out.exists() and not out.is_dir():
         raise UsageError("exists and is not a directory", source=str(out), field="--out")
@@ -239,16 +247,46 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
         msg = progress.usage_error or f"the suite stopped before writing a report (pytest exit {code})"
         print(f"oupcheck: error: {msg}", file=sys.stderr)
         return EXIT_USAGE if progress.usage_error else EXIT_UNDECIDED
-    s = progress.report["summary"]
-    if s["outcome"] == "undecided":
-        print(f"oupcheck: undecided: {s['reason']}", file=sys.stderr)
-    print(f"{s['outcome']}: {s['reason']}. Report: {out / 'report.html'} "
-          f"({report_file}, evidence.jsonl, junit.xml)")
-    return int(s["exit_code"])
+    print_outcome(progress.report, out)
+    return int(progress.report["summary"]["exit_code"])
+
+
+def check_dirs(paths: list[str] | None, option: str) -> None:
+    for d in paths or []:
+        if not Path(d).is_dir():
+            raise UsageError("directory does not exist" if not Path(d).exists() else
+                             "is not a directory", source=d, field=option)
+
+
+def print_outcome(report: dict[str, Any], out: Path) -> None:
+    from .report import outcome_lines
+    lines = outcome_lines(report)
+    if report["run"].get("unreachable"):
+        print(f"oupcheck: {lines[0]}", file=sys.stderr)  # one line, not one per check
+    for extra in lines[1:]:
+        print(extra, file=sys.stderr)
+    print(f"{lines[0]} Report: {out / 'report.html'} ({out / 'report.json'}, evidence.jsonl, "
+          "junit.xml)")
+
+
+def printable(text: str) -> str:
+    """Target text on a terminal: control characters escaped, never sent raw."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten at a word boundary (never inside a word), marked with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
 
 
 class Progress:
-    """Prints one line per check as it finishes; keeps the report for the caller."""
+    """Prints one line per check as it finishes (its requirement IDs, verdict and message);
+    keeps the report for the caller."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -267,8 +305,10 @@ class Progress:
             return
         res = run.results[-1]
         self.count += 1
-        print(f"[{self.count:3d}/{self.total}] {res['verdict']:<14} {nodeid.split('::')[-1]:<44}"
-              f" {res['message'][:90]}", file=sys.stderr, flush=True)
+        ids = ", ".join(res["requirements"])
+        line = f"[{self.count:3d}/{self.total}] {res['verdict']:<14} {ids}: " \
+               f"{clip(res['message'], 100)}"
+        print(printable(run.client.redactor.text(line)), file=sys.stderr, flush=True)
 
     def pytest_configure(self, config: Any) -> None:
         self.config = config
@@ -287,7 +327,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .platforms.base import free_port
     from .target import Interface, TargetFile, TLSSettings, dump_target
 
-    out = Path(args.out).resolve()
+    out = Path(args.out).resolve() / args.profile  # each demo profile has its own folder
     work = out / "platform"
     tls = args.profile not in ("ogc-api-features-1", "open-protocols")
     print(f"oupcheck demo: starting pygeoapi with the bundled Dutch city datasets in {work}"
@@ -397,10 +437,14 @@ def cmd_roundtrip(args: argparse.Namespace) -> int:
 
 def cmd_profiles(args: argparse.Namespace) -> int:
     from .profile import all_profiles
+    rows = [("PROFILE", "VERSION", "ROWS", "TESTABLE", "TITLE")]
     for p in all_profiles():
         testable = sum(1 for r in p.requirements.values() if r.testable)
-        print(f"{p.id:<24} {p.version:<8} {len(p.requirements):>3} requirements "
-              f"({testable} testable)  {p.title}")
+        rows.append((p.id, p.version, str(len(p.requirements)), str(testable), p.title))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        print(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  "
+              f"{r[3]:>{widths[3]}}  {r[4]}")
     return 0
 
 
@@ -458,7 +502,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from reports import render_html, render_junit
+    from oupcheck.reports import render_html, render_junit
 
     from .report import load_evidence
     d = Path(args.dir)

@@ -23,7 +23,7 @@ from .http import BodyUnusable, EvidenceClient
 from .profile import Profile, all_profiles, load_profile
 from .report import staging_dir
 from .target import Target, load_target
-from .verdicts import Outcome, Verdict, short
+from .verdicts import Inconclusive, Outcome, Verdict, begin_check, end_check, short
 
 RUN_KEY = pytest.StashKey["Run"]()
 
@@ -85,6 +85,7 @@ class Run:
         self.report: dict[str, Any] | None = None
         self.cleanup_left: list[str] = []  # ids of test objects a write check could not delete
         self.observations: dict[str, str] = {}  # test -> what a passing check saw (its message)
+        self.ledgers: dict[str, Any] = {}  # test -> verdicts.Ledger: what the check judged
         self.exit_code: int | None = None
 
     def param(self, name: str, default: Any) -> Any:
@@ -239,7 +240,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     wanted = run.only or set(run.profile.requirements)
     keep, drop = [], []
     for item in items:
-        (keep if wanted & set(requirement_ids(item)) else drop).append(item)
+        # an unreachable target: no check runs, every row says so once (report.py)
+        (keep if wanted & set(requirement_ids(item)) and not run.unreachable else drop
+         ).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
@@ -251,43 +254,73 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     run = get_run(item.config)
     if run is not None:
         run.store.begin(item.nodeid)
+        run.ledgers[item.nodeid] = begin_check()
     yield
     if run is not None:
+        end_check()
         run.store.end()
 
 
 def classify(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:
+    """Map a check's outcome to a verdict. Only the judgement (``CheckFailed``, or a body the
+    platform answered with success but that cannot be read) may FAIL a platform; anything the
+    suite's own code or a library raised is ERROR."""
     if excinfo is None:
         return {"verdict": Verdict.PASS, "message": "requirement met"}
     exc = excinfo.value
     if isinstance(exc, Outcome):
         out = {"verdict": exc.verdict, "message": exc.message, "evidence_pinned": exc.evidence,
-               "pinned_requirement": exc.requirement}
+               "pinned_requirement": exc.requirement, "decide": getattr(exc, "decide", None)}
         if exc.verdict is Verdict.FAIL:
             out["expected"] = short(getattr(exc, "expected", None))
             out["actual"] = short(getattr(exc, "actual", None))
         return out
     if isinstance(exc, TransportError):
         return {"verdict": Verdict.ERROR, "message": f"network: {exc}",
-                "evidence_pinned": [exc.exchange_id] if exc.exchange_id else []}
+                "evidence_pinned": [exc.exchange_id] if exc.exchange_id else [],
+                "decide": "make the target reachable from this machine and run again"}
     if isinstance(exc, BodyUnusable):
         ex = exc.exchange
         if ex.body_capped:
             return {"verdict": Verdict.INCONCLUSIVE, "message": str(exc),
+                    "evidence_pinned": [ex.id],
+                    "decide": "raise limits.max_body_bytes in the target file"}
+        if ex.status is None or not 200 <= ex.status < 300:
+            # a client or server error with an unreadable body: the check's own row judges the
+            # status, this one cannot read what it needed
+            return {"verdict": Verdict.INCONCLUSIVE,
+                    "message": f"{ex.summary()}: could not judge, the answer is not a success "
+                               f"and its body cannot be read ({exc})",
                     "evidence_pinned": [ex.id]}
         return {"verdict": Verdict.FAIL, "message": f"{ex.summary()}: {exc}",
                 "expected": "a JSON document", "actual": short(ex.body_excerpt, 200),
                 "evidence_pinned": [ex.id]}
     if isinstance(exc, DataUnavailable):
-        return {"verdict": Verdict.INCONCLUSIVE, "message": f"reference data missing: {exc}"}
-    if isinstance(exc, AssertionError):
-        return {"verdict": Verdict.FAIL, "message": str(exc).split("\n")[0] or "assertion failed"}
+        return {"verdict": Verdict.INCONCLUSIVE, "message": f"reference data missing: {exc}",
+                "decide": "give --data-dir with the published files, or allow the download"}
     if isinstance(exc, pytest.skip.Exception):
         return {"verdict": Verdict.INCONCLUSIVE, "message": f"skipped: {exc.msg}"}
     tb = excinfo.traceback[-1] if excinfo.traceback else None
     where = f" at {Path(str(tb.path)).name}:{tb.lineno + 1}" if tb else ""
+    # a bare AssertionError is the suite's own assert (or a library's), never a judgement
     return {"verdict": Verdict.ERROR,
-            "message": f"suite error{where}: {type(exc).__name__}: {short(str(exc), 200)}"}
+            "message": f"suite error{where}: {type(exc).__name__}: {short(str(exc), 200)}",
+            "decide": "a defect of oupcheck: report it with evidence.jsonl"}
+
+
+def unobserved(ledger: Any, cited: list[str], store: Any) -> str | None:
+    """Why a PASS must not stand: the check judged nothing, or rests on requests that were
+    never sent (the circuit breaker or the request cap refused them)."""
+    refused = [eid for eid in cited
+               if (ex := store.by_id.get(eid)) is not None and (ex.error or "").startswith(
+                   "not sent")]
+    if refused:
+        return (f"{len(refused)} request(s) of this check were not sent "
+                f"({store.by_id[refused[0]].error}); a PASS cannot rest on them")
+    if ledger is not None and ledger.empty:
+        judged = f" (judged {ledger.describe()})" if ledger.items else ""
+        return f"the check judged nothing{judged}: no observation supports a PASS"
+    return None
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -302,6 +335,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     res = classify(call.excinfo)
     ids = requirement_ids(item)
     cited = list(run.store.cited.get(item.nodeid, []))
+    ledger = run.ledgers.get(item.nodeid)
+    if res["verdict"] is Verdict.PASS:
+        why = unobserved(ledger, cited, run.store)
+        if why:
+            res = {"verdict": Verdict.INCONCLUSIVE, "message": why}
     raw = res["verdict"]
     final = raw
     classes = {run.profile.requirements[r].conformance_class for r in ids
@@ -311,8 +349,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     not_claimed = [c for c in classes if known_claims and c and not run.claimed(c)
                    and run.profile.conformance_classes[c].applicability == "if-claimed"]
     message = res["message"]
-    if raw is Verdict.PASS and item.nodeid in run.observations:
-        message = run.observations[item.nodeid]
+    if raw is Verdict.PASS:
+        if item.nodeid in run.observations:
+            message = run.observations[item.nodeid]
+        elif ledger is not None:
+            message = f"met: judged {ledger.describe()}"
     if not_claimed:
         final = Verdict.NOT_APPLICABLE
         message = (f"class {not_claimed[0]} is not declared by the target; "
@@ -323,6 +364,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "expected": res.get("expected"), "actual": res.get("actual"),
         "evidence": res.get("evidence_pinned") or cited, "cited": cited,
         "pinned_requirement": res.get("pinned_requirement"),
+        "decide": res.get("decide"),
+        "judged": ledger.describe() if ledger is not None else None,
         "duration_ms": round(call.duration * 1000, 1),
     })
     if final in (Verdict.NOT_APPLICABLE, Verdict.INCONCLUSIVE):
@@ -340,10 +383,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from .report import build_report, exit_code, write_outputs
     if run.sink:
         run.sink.close()
-    run.report = build_report(run)
+    # the report as every output shows it: redacted (messages, expected/actual and quoted
+    # bodies come from the full bodies the checks read, which may echo a secret)
+    run.report = run.client.redactor.document(build_report(run))
     run.exit_code = exit_code(run.report)
     if run.out is not None and run.staging is not None:
-        write_outputs(run.report, run.staging, run.out)
+        write_outputs(run.report, run.staging, run.out, redactor=run.client.redactor)
     session.exitstatus = run.exit_code
 
 

@@ -18,6 +18,8 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_valid
 
 from . import yamlsrc
 from .errors import UsageError
+from .parameters import KNOWN as KNOWN_PARAMETERS
+from .parameters import unknown as unknown_parameter
 from .resources import root_dir
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9.-]*$"
@@ -212,6 +214,8 @@ class Profile(BaseModel):
         return SLO.model_validate(self.requirements[rid].thresholds)
 
     def param(self, name: str, default: int | float | str | bool) -> int | float | str | bool:
+        if name not in KNOWN_PARAMETERS:  # a check reads a name no profile may set
+            raise KeyError(f"profile parameter {name!r} is not in oupcheck/parameters.py")
         return self.parameters.get(name, default)
 
     def requirement(self, rid: str) -> Requirement:
@@ -294,6 +298,11 @@ def _resolve(path: Path, paths: list[Path], chain: tuple[str, ...]) -> Profile:
     standards.update({s.id: s for s in pf.standards})
     classes.update({c.uri: c for c in pf.conformance_classes})
     resources.update(pf.resources)
+    for name in pf.parameters:
+        if name not in KNOWN_PARAMETERS:
+            raise UsageError(unknown_parameter(name), source=src,
+                             line=yamlsrc.line_for(lines, ("parameters", name)),
+                             field=f"parameters.{name}")
     params.update(pf.parameters)
     for i, rid in enumerate(pf.remove):
         if rid not in reqs:

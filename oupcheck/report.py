@@ -21,7 +21,7 @@ from .errors import UsageError
 from .load.model import LoadSection
 from .verdicts import Verdict, combine
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
 
 
@@ -42,6 +42,7 @@ class EvidenceSummary(BaseModel):
 
 
 class Row(BaseModel):
+    """One requirement of the profile, with its combined verdict."""
     requirement: str
     title: str | None = None
     standard: str
@@ -58,7 +59,14 @@ class Row(BaseModel):
     evidence: list[str] = Field(default_factory=list)
     evidence_summary: list[EvidenceSummary] = Field(default_factory=list,
                                                     description="The cited exchanges, for FAIL rows")
+    decide: str | None = Field(default=None, description="For an undecided row: what would "
+                               "decide it (a target-file setting, writes allowed, ...)")
+    judged: str | None = Field(default=None, description="What the checks judged (items, "
+                               "requests, inputs, assertions); a PASS always rests on something")
     checks: list[CheckResult] = Field(default_factory=list)
+
+
+Outcome = Literal["conformant", "not-conformant", "incomplete"]
 
 
 class ClassStatus(BaseModel):
@@ -67,7 +75,13 @@ class ClassStatus(BaseModel):
     applicability: Literal["mandatory", "if-claimed"]
     declared: bool = Field(description="In the target's own conformance declaration")
     claimed_in_target_file: bool
-    observed: Literal["pass", "fail", "undecided", "not-run"]
+    observed: Literal["pass", "fail", "undecided", "not-run"] = Field(
+        description="What the MUST checks observed, before applicability (a class that is not "
+                    "declared is still observed)")
+    outcome: Literal["conformant", "not-conformant", "incomplete", "not-applicable",
+                     "not-run"] = Field(description="The certification rule over the class's "
+                                        "rows (as for the whole run)")
+    reason: str
 
 
 class Finding(BaseModel):
@@ -78,12 +92,29 @@ class Finding(BaseModel):
     requirements: list[str] = Field(default_factory=list)
 
 
+class Undecided(BaseModel):
+    requirement: str
+    verdict: Verdict
+    message: str
+    decide: str
+
+
 class Summary(BaseModel):
-    outcome: Literal["conformant", "not-conformant", "undecided"]
+    outcome: Outcome = Field(description="conformant: every applicable MUST row PASSes; "
+                             "not-conformant: an applicable MUST row FAILs; incomplete: no MUST "
+                             "row FAILs but one is INCONCLUSIVE or ERROR, or none was judged")
     exit_code: int
     reason: str
-    counts: dict[str, int]
-    must_counts: dict[str, int]
+    counts: dict[str, int] = Field(description="Rows of every level (MUST, SHOULD, MAY) by verdict")
+    must_counts: dict[str, int] = Field(description="MUST rows by verdict (not-testable ones "
+                                        "included, as INCONCLUSIVE)")
+    counts_by_level: dict[str, dict[str, int]] = Field(default_factory=dict,
+                                                       description="level -> verdict -> rows")
+    not_testable_must: list[str] = Field(default_factory=list, description="MUST rows that are "
+                                         "not black-box testable: outside what a run certifies")
+    undecided_must: list[Undecided] = Field(default_factory=list, description="Applicable MUST "
+                                            "rows that are INCONCLUSIVE or ERROR, with what "
+                                            "would decide each")
 
 
 class RunInfo(BaseModel):
@@ -174,9 +205,12 @@ def build_report(run: Any) -> dict[str, Any]:
         for rid in res["requirements"]:
             if res["pinned_requirement"] and res["pinned_requirement"] != rid \
                     and rid in profile.requirements and res["verdict"] == "FAIL":
-                # the failure names another requirement of this check; this one was met
-                res_for = dict(res, verdict="PASS", observed="PASS",
-                               message=f"met (the check failed on {res['pinned_requirement']})")
+                # the failure names another requirement of this check; this one was not
+                # judged to the end (a PASS needs an observation of its own)
+                res_for = dict(res, verdict="INCONCLUSIVE", observed="INCONCLUSIVE",
+                               message=f"not judged to the end: the check stopped at its "
+                                       f"failure on {res['pinned_requirement']}",
+                               decide=f"fix {res['pinned_requirement']} and run again")
             else:
                 res_for = res
             by_req.setdefault(rid, []).append(res_for)
@@ -189,10 +223,18 @@ def build_report(run: Any) -> dict[str, Any]:
             rows.append(Row(**base, coverage="not-testable", verdict=Verdict.INCONCLUSIVE,
                             message=f"not black-box testable: {req.reason}"))
             continue
+        if not results and run.unreachable:
+            rows.append(Row(**base, coverage="checked", verdict=Verdict.ERROR,
+                            message=f"not judged: the target was unreachable at pre-flight "
+                                    f"({run.unreachable})",
+                            evidence=[run.preflight_id] if run.preflight_id else [],
+                            decide="make the target reachable from this machine and run again"))
+            continue
         if not results:
             rows.append(Row(**base, coverage="not-covered", verdict=Verdict.INCONCLUSIVE,
                             message=f"not covered: no check in oupcheck {__version__} "
-                                    "verifies this requirement"))
+                                    "verifies this requirement",
+                            decide="needs a check in oupcheck (not covered yet)"))
             continue
         verdict = combine(Verdict(r["verdict"]) for r in results)
         lead = next(r for r in results if r["verdict"] == verdict.value)
@@ -212,6 +254,9 @@ def build_report(run: Any) -> dict[str, Any]:
             (lead["message"] if len(results) == 1 else f"met in {len(results)} checks"),
             expected=lead.get("expected"), actual=lead.get("actual"), evidence=evidence,
             evidence_summary=summary,
+            decide=(lead.get("decide") or default_decide(lead["message"], verdict))
+            if verdict in (Verdict.INCONCLUSIVE, Verdict.ERROR) else None,
+            judged="; ".join(_unique(r["judged"] for r in results if r.get("judged"))) or None,
             checks=[CheckResult(test=r["test"], verdict=Verdict(r["verdict"]),
                                 observed=Verdict(r["observed"]), message=r["message"],
                                 evidence=r["evidence"]) for r in results]))
@@ -277,9 +322,18 @@ def _classes(run: Any, rows: list[Row], by_req: dict[str, list[dict]]):
             observed = "undecided"
         declared = uri in (run.declared or [])
         in_file = uri in run.claimed_by_file
+        class_rows = [r for r in rows if r.conformance_class == uri]
+        if not class_rows:
+            c_outcome, c_reason = "not-run", "no row of this class was selected"
+        elif all(r.verdict is Verdict.NOT_APPLICABLE for r in class_rows):
+            c_outcome, c_reason = "not-applicable", class_rows[0].message
+        else:
+            rule = certify([(r.requirement, r.level, r.verdict.value, r.coverage)
+                            for r in class_rows])
+            c_outcome, c_reason = rule.outcome, rule.reason
         classes.append(ClassStatus(uri=uri, title=cc.title, applicability=cc.applicability,
                                    declared=declared, claimed_in_target_file=in_file,
-                                   observed=observed))
+                                   observed=observed, outcome=c_outcome, reason=c_reason))
         failing = [r.requirement for r in must if any(
             res["observed"] == "FAIL" for res in by_req.get(r.requirement, []))]
         if (declared or in_file) and observed == "fail":
@@ -301,38 +355,141 @@ def _classes(run: Any, rows: list[Row], by_req: dict[str, list[dict]]):
     return classes, findings
 
 
+class Rule(BaseModel):
+    outcome: Outcome
+    exit_code: int
+    reason: str
+    undecided: list[str]
+    not_testable: list[str]
+
+
+def certify(rows: list[tuple[str, str, str, str]], unreachable: str | None = None) -> Rule:
+    """The certification rule, a pure function of (requirement, level, verdict, coverage).
+
+    conformant     every applicable MUST row PASSes (and at least one MUST row was judged);
+    not-conformant an applicable MUST row FAILs (a FAIL decides, whatever else is undecided);
+    incomplete     otherwise: a MUST row is INCONCLUSIVE or ERROR, the target was unreachable,
+                   or no MUST row applied at all, so nothing was certified.
+    A MUST row marked not black-box testable is outside what a run can certify: it is listed,
+    never counted as met. SHOULD and MAY rows never change the outcome."""
+    must = [(rid, v, cov) for rid, level, v, cov in rows if level == "MUST"]
+    not_testable = [rid for rid, _, cov in must if cov == "not-testable"]
+    judged = [(rid, v) for rid, v, cov in must if cov != "not-testable"]
+    failing = [rid for rid, v in judged if v == "FAIL"]
+    undecided = [rid for rid, v in judged if v in ("INCONCLUSIVE", "ERROR")]
+    passing = [rid for rid, v in judged if v == "PASS"]
+    if failing:
+        return Rule(outcome="not-conformant", exit_code=EXIT_NOT_CONFORMANT,
+                    reason=f"{len(failing)} MUST requirement(s) FAIL"
+                           + (f"; {len(undecided)} more undecided" if undecided else ""),
+                    undecided=undecided, not_testable=not_testable)
+    if unreachable:
+        return Rule(outcome="incomplete", exit_code=EXIT_UNDECIDED,
+                    reason=f"target unreachable: {unreachable}", undecided=undecided,
+                    not_testable=not_testable)
+    if undecided:
+        return Rule(outcome="incomplete", exit_code=EXIT_UNDECIDED,
+                    reason=f"{len(undecided)} MUST requirement(s) undecided "
+                           f"({len(passing)} of {len(passing) + len(undecided)} applicable MUST "
+                           "requirements PASS, none FAILs)",
+                    undecided=undecided, not_testable=not_testable)
+    if not passing:
+        return Rule(outcome="incomplete", exit_code=EXIT_UNDECIDED,
+                    reason="no applicable MUST requirement was judged: nothing was certified",
+                    undecided=undecided, not_testable=not_testable)
+    na = sum(1 for _, v in judged if v == "NOT_APPLICABLE")
+    return Rule(outcome="conformant", exit_code=EXIT_CONFORMANT,
+                reason=f"all {len(passing)} applicable MUST requirements PASS"
+                       + (f" ({na} not applicable)" if na else "")
+                       + (f"; {len(not_testable)} MUST requirement(s) are not black-box "
+                          "testable and were not judged" if not_testable else ""),
+                undecided=[], not_testable=not_testable)
+
+
+# what would decide an undecided row, when its check did not say (matched on its message)
+DECIDE_HINTS = (
+    ("identities", "add two identities (credentials and the objects each owns) to the target "
+                   "file"),
+    ("writes_allowed", "set writes_allowed: true in the target file (the run deletes what it "
+                       "creates)"),
+    ("not black-box testable", "a person must judge it (documentation or code review)"),
+    ("allowed_origins", "list the intended browser clients as allowed_origins in the target "
+                        "file"),
+    ("credential", "add the interface's credential to the target file"),
+    ("judged nothing", "give the target data the check can judge (see the message), or a "
+                       "target file naming it"),
+    ("not sent", "the target stopped answering during the run: make it reachable and run "
+                 "again"),
+    ("budget", "raise the profile's time or example budget for this check"),
+)
+
+
+def default_decide(message: str, verdict: Verdict) -> str:
+    low = message.lower()
+    for key, hint in DECIDE_HINTS:
+        if key.lower() in low:
+            return hint
+    if verdict is Verdict.ERROR:
+        return "the network or the suite broke: see the message, fix it and run again"
+    return "see the message: the target did not show what the check needs"
+
+
 def _summary(run: Any, rows: list[Row]) -> Summary:
     counts = {v.value: 0 for v in Verdict}
-    must = {v.value: 0 for v in Verdict}
+    by_level = {lv: {v.value: 0 for v in Verdict} for lv in ("MUST", "SHOULD", "MAY")}
     for r in rows:
         counts[r.verdict.value] += 1
-        if r.level == "MUST":
-            must[r.verdict.value] += 1
-    code, outcome, reason = _decide(run, counts, must)
-    return Summary(outcome=outcome, exit_code=code, reason=reason, counts=counts, must_counts=must)
+        by_level[r.level][r.verdict.value] += 1
+    rule = certify([(r.requirement, r.level, r.verdict.value, r.coverage) for r in rows],
+                   run.unreachable)
+    by_id = {r.requirement: r for r in rows}
+    # an unreachable target: the reason says it once, no per-row list
+    undecided = [] if run.unreachable else [Undecided(requirement=rid, verdict=by_id[rid].verdict,
+                           message=by_id[rid].message,
+                           decide=by_id[rid].decide or default_decide(by_id[rid].message,
+                                                                     by_id[rid].verdict))
+                 for rid in rule.undecided]
+    return Summary(outcome=rule.outcome, exit_code=rule.exit_code, reason=rule.reason,
+                   counts=counts, must_counts=by_level["MUST"], counts_by_level=by_level,
+                   not_testable_must=rule.not_testable, undecided_must=undecided)
 
 
-def _decide(run: Any, counts: dict[str, int], must: dict[str, int]) -> tuple[int, str, str]:
-    if run.unreachable:
-        return EXIT_UNDECIDED, "undecided", f"target unreachable: {run.unreachable}"
-    if must["FAIL"]:
-        return EXIT_NOT_CONFORMANT, "not-conformant", f"{must['FAIL']} MUST requirement(s) FAIL"
-    if counts["ERROR"]:
-        return EXIT_UNDECIDED, "undecided", f"{counts['ERROR']} requirement(s) in ERROR"
-    if not counts["PASS"]:
-        return EXIT_UNDECIDED, "undecided", "no requirement passed: nothing was decided"
-    return EXIT_CONFORMANT, "conformant", \
-        f"no MUST requirement fails ({must['PASS']} pass, {must['INCONCLUSIVE']} undecided, " \
-        f"{must['NOT_APPLICABLE']} not applicable)"
+def outcome_lines(report: dict[str, Any]) -> list[str]:
+    """The terminal's verdict on a run: the outcome line, then one line per undecided MUST
+    row with what would decide it. Target text in them is escaped (no raw control bytes)."""
+    s = report["summary"]
+    lines = [f"{s['outcome']}: {s['reason']}."]
+    undecided = s.get("undecided_must") or []
+    for u in undecided[:UNDECIDED_SHOWN]:
+        lines.append(f"  undecided MUST {u['requirement']} ({u['verdict']}): {u['decide']}")
+    if len(undecided) > UNDECIDED_SHOWN:
+        lines.append(f"  ... and {len(undecided) - UNDECIDED_SHOWN} more undecided MUST "
+                     "requirements (listed at the top of report.html)")
+    return [_printable(line) for line in lines]
+
+
+UNDECIDED_SHOWN = 8
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def exit_code(report: dict[str, Any]) -> int:
     return int(report["summary"]["exit_code"])
 
 
-def write_outputs(report: dict[str, Any], staging: Path, out: Path) -> None:
-    """Render every view into the staging dir, then move the set into ``out``."""
-    from reports import render_html, render_junit
+def write_outputs(report: dict[str, Any], staging: Path, out: Path,
+                  redactor: Any = None) -> dict[str, Any]:
+    """Render every view into the staging dir, then move the set into ``out``.
+
+    With ``redactor`` (an ``evidence.Redactor``: the run's secrets) the report document and
+    evidence.jsonl go through ``Redactor.document`` first, so report.json, junit.xml and
+    report.html are rendered from the redacted document. Returns the document as written."""
+    if redactor is not None:
+        report = redactor.document(report)
+        redactor.jsonl(staging / "evidence.jsonl")
+    from oupcheck.reports import render_html, render_junit
     (staging / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
                                          encoding="utf-8")
     (staging / "junit.xml").write_text(render_junit(report), encoding="utf-8")
@@ -342,6 +499,7 @@ def write_outputs(report: dict[str, Any], staging: Path, out: Path) -> None:
     for name in ("evidence.jsonl", "report.json", "junit.xml", "report.html"):
         os.replace(staging / name, out / name)
     shutil.rmtree(staging, ignore_errors=True)
+    return report
 
 
 def load_evidence(path: Path) -> dict[str, dict[str, Any]]:

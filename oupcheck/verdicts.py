@@ -65,16 +65,77 @@ class CheckFailed(Outcome, AssertionError):
 
 
 class Inconclusive(Outcome):
+    """Could not be decided. ``decide`` says what would decide it ("add two identities to
+    the target file", "allow writes"): the report lists it next to undecided MUST rows."""
     verdict = Verdict.INCONCLUSIVE
+
+    def __init__(self, message: str, *, evidence: Any = None, requirement: str | None = None,
+                 decide: str | None = None):
+        self.decide = decide
+        super().__init__(message, evidence=evidence, requirement=requirement)
 
 
 class NotApplicable(Outcome):
     verdict = Verdict.NOT_APPLICABLE
 
 
+class Ledger:
+    """What one running check judged: a PASS needs at least one judgement.
+
+    Every ``expect`` counts as one judgement (``pre=True`` ones are preconditions and do not);
+    ``judged(what, n)`` records that n items of a kind were judged (features, requests,
+    generated inputs), n=0 included, so a PASS row can say what it rests on."""
+
+    def __init__(self) -> None:
+        self.assertions = 0
+        self.items: dict[str, int] = {}
+
+    @property
+    def empty(self) -> bool:
+        return self.assertions == 0 and not any(self.items.values())
+
+    def describe(self) -> str:
+        parts = [f"{n} {what}" for what, n in self.items.items()]
+        if self.assertions:
+            parts.append(f"{self.assertions} assertion{'s' if self.assertions != 1 else ''}")
+        return ", ".join(parts) or "nothing"
+
+
+_ledger: Ledger | None = None
+
+
+def begin_check() -> Ledger:
+    """Start the ledger of the check that runs now (the plugin calls this)."""
+    global _ledger
+    _ledger = Ledger()
+    return _ledger
+
+
+def end_check() -> Ledger | None:
+    global _ledger
+    led, _ledger = _ledger, None
+    return led
+
+
+def judged(what: str, n: int = 1) -> None:
+    """Record that the running check judged ``n`` items of ``what`` ("features", "requests")."""
+    if _ledger is not None:
+        _ledger.items[what] = _ledger.items.get(what, 0) + int(n)
+
+
 def expect(condition: Any, message: str, *, expected: Any = None, actual: Any = None,
-           evidence: Any = None, requirement: str | None = None) -> None:
-    """Raise ``CheckFailed`` unless ``condition`` holds."""
+           evidence: Any = None, requirement: str | None = None, pre: bool = False) -> None:
+    """Raise ``CheckFailed`` unless ``condition`` holds; count one judgement.
+
+    ``pre=True``: a precondition of the check (discovery that another row judges): when it
+    does not hold the check is INCONCLUSIVE, not FAIL, and when it holds it is not counted
+    as a judgement."""
+    if pre:
+        if not condition:
+            raise Inconclusive(f"precondition not met: {message}", evidence=evidence)
+        return
+    if _ledger is not None:
+        _ledger.assertions += 1
     if not condition:
         raise CheckFailed(message, expected=expected, actual=actual, evidence=evidence,
                           requirement=requirement)

@@ -10,10 +10,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 OUTCOME_TEXT = {
-    "conformant": "Conformant: no mandatory (MUST) requirement fails.",
-    "not-conformant": "Not conformant: at least one mandatory (MUST) requirement fails.",
-    "undecided": "Undecided: the run could not decide (the target or the network broke, "
-                 "or nothing could be checked).",
+    "conformant": "Conformant: every applicable mandatory (MUST) requirement is met.",
+    "not-conformant": "Not conformant: at least one mandatory (MUST) requirement is not met.",
+    "incomplete": "Incomplete: no mandatory (MUST) requirement failed, but not every one could "
+                  "be decided, so this run certifies nothing yet.",
+}
+CLASS_OUTCOME_TEXT = {
+    "conformant": "conformant", "not-conformant": "not conformant", "incomplete": "incomplete",
+    "not-applicable": "not applicable", "not-run": "not run",
 }
 VERDICT_TEXT = {
     "PASS": "met", "FAIL": "not met", "NOT_APPLICABLE": "not applicable",
@@ -103,4 +107,5 @@ def render_html(report: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> 
     return _env().get_template("report.html.j2").render(
         load=load, plots=plots, report=report, run=report["run"], summary=report["summary"], rows=rows,
         problems=problems, evidence=evidence, outcome_text=OUTCOME_TEXT,
-        verdict_text=VERDICT_TEXT)
+        class_outcome_text=CLASS_OUTCOME_TEXT, verdict_text=VERDICT_TEXT,
+        levels=("MUST", "SHOULD", "MAY"), verdicts=VERDICT_TEXT.keys())

@@ -1,7 +1,7 @@
 """The CLI fails in bounded time, with one line on stderr and no traceback.
 
 These test the command, not the checks: unreachable or hanging targets end as
-"undecided" (exit 3) with a report; bad profiles, target files and URLs end as
+"incomplete" (exit 3) with a report; bad profiles, target files and URLs end as
 usage errors (exit 2) naming file, line and field, before anything is written.
 """
 
@@ -75,8 +75,8 @@ def undecided_problems(res: CliResult, out: Path, max_seconds: float) -> list[st
     if res.report is None:
         problems.append(f"no {out / 'report.json'}")
         return problems
-    if res.report["summary"]["outcome"] != "undecided":
-        problems.append(f"outcome {res.report['summary']['outcome']!r}, expected 'undecided'")
+    if res.report["summary"]["outcome"] != "incomplete":
+        problems.append(f"outcome {res.report['summary']['outcome']!r}, expected 'incomplete'")
     if not res.report["rows"]:
         problems.append("the report has no rows")
     problems += [f"row {r['requirement']} is {r['verdict']} on a target that never answered: "
@@ -194,3 +194,46 @@ def test_bad_target_url(oup, tmp_path: Path, url: str) -> None:
     res = oup("run", "--profile", PROFILE, "--target", url, "--out", out, timeout=60)
     line = assert_usage_error(res, out)
     assert url in line, line
+
+
+# -- bad options -------------------------------------------------------------------------------
+
+def test_only_with_unknown_requirement(oup, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = oup("run", "--profile", PROFILE, "--target", "http://127.0.0.1:9/", "--out", out,
+              "--only", "/req/core/no-such-thing", timeout=60)
+    line = assert_usage_error(res, out)
+    assert "--only" in line and "/req/core/no-such-thing" in line, line
+
+
+def test_misspelled_profile_parameter(oup, tmp_path: Path) -> None:
+    profile = tmp_path / "tuned.yaml"
+    profile.write_text("id: tuned\nversion: 1.0.0\ntitle: tuned\nextends: [ogc-api-features-1]\n"
+                       "parameters:\n  max_colections: 2\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = oup("run", "--profile", profile, "--target", "http://127.0.0.1:9/", "--out", out,
+              timeout=60)
+    line = assert_usage_error(res, out)
+    assert line_of(line, profile) == 6, line
+    assert "parameters.max_colections" in line and "max_collections" in line, line
+
+
+@pytest.mark.parametrize("option", ["--data-dir", "--profile-path"])
+def test_missing_directory_option(oup, tmp_path: Path, option: str) -> None:
+    out = tmp_path / "out"
+    missing = tmp_path / "no-such-dir"
+    res = oup("run", "--profile", PROFILE, "--target", "http://127.0.0.1:9/", "--out", out,
+              option, missing, timeout=60)
+    line = assert_usage_error(res, out)
+    assert option in line and str(missing) in line and "does not exist" in line, line
+
+
+def test_unreachable_target_prints_one_line(oup, tmp_path: Path) -> None:
+    """Without --quiet: no progress line per check, one line that says why."""
+    out = tmp_path / "out"
+    res = oup("run", "--profile", PROFILE, "--target", f"http://127.0.0.1:{free_port()}/",
+              "--out", out, timeout=60)
+    assert res.code == 3, res.describe()
+    assert len(res.stderr_lines) == 1 and "unreachable" in res.stderr_lines[0], res.describe()
+    assert res.report and all(r["verdict"] == "ERROR" for r in res.report["rows"]
+                              if r["coverage"] == "checked"), res.describe()

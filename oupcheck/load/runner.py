@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from .. import __version__
 from ..errors import TransportError, UsageError
-from ..evidence import EvidenceStore
+from ..evidence import EvidenceStore, Redactor
 from ..http import BodyUnusable, EvidenceClient
 from ..profile import Profile, load_profile
 from ..report import (SCHEMA_VERSION, EvidenceSummary, Report, Row, RunInfo, Summary, _rel,
@@ -64,6 +64,11 @@ class LoadJob:
     master_port: int | None = None
     remote_workers: int = 0
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def redactor(self) -> Redactor:
+        """The target's secrets, redacted from every file and line the load run writes."""
+        return Redactor(self.target.secrets)
 
 
 def is_loopback(host: str) -> bool:
@@ -162,8 +167,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _follow(log: Path, stop: threading.Event, quiet: bool) -> None:
-    """Echo the engine's progress lines while it runs."""
+def _follow(log: Path, stop: threading.Event, quiet: bool,
+            redactor: Redactor | None = None) -> None:
+    """Echo the engine's progress lines while it runs (secrets redacted)."""
     pos = 0
     while True:
         done = stop.is_set()
@@ -175,7 +181,9 @@ def _follow(log: Path, stop: threading.Event, quiet: bool) -> None:
                         break
                     pos += len(line.encode("utf-8", errors="replace"))
                     if not quiet and line.startswith("oupcheck load:"):
-                        print(line.rstrip(), file=sys.stderr, flush=True)
+                        text = line.rstrip()
+                        print(redactor.text(text) if redactor else text, file=sys.stderr,
+                              flush=True)
         except OSError:
             pass
         if done:
@@ -191,7 +199,8 @@ def run_engine(job: LoadJob, plan: dict[str, Any], work: Path, quiet: bool) -> d
     procs: list[subprocess.Popen] = []
     logf = log.open("ab")
     stop = threading.Event()
-    follower = threading.Thread(target=_follow, args=(log, stop, quiet), daemon=True)
+    follower = threading.Thread(target=_follow, args=(log, stop, quiet, job.redactor),
+                                daemon=True)
     follower.start()
     try:
         if n_workers == 0:
@@ -292,7 +301,7 @@ def _preflight(job: LoadJob, client: EvidenceClient, store: EvidenceStore,
 
 def load_phase(job: LoadJob, sink: TextIO | None, *, quiet: bool = False) -> LoadOutcome:
     ld = job.profile.load
-    store = LoadStore(sink)
+    store = LoadStore(sink, redactor=job.redactor)
     client = EvidenceClient(store, job.target.spec.limits, base_url=job.interface.url,
                             credential=job.target.credential(job.interface.credential),
                             secrets=job.target.secrets,
@@ -452,7 +461,7 @@ def run_load(job: LoadJob, out: Path, *, quiet: bool = False) -> int:
         report = Report(run=info, summary=summary, classes=[], findings=[], rows=outcome.rows,
                         load=outcome.section)
         doc = json.loads(report.model_dump_json())
-        write_outputs(doc, staging, out)
+        doc = write_outputs(doc, staging, out, redactor=job.redactor)
     finally:
         import shutil
         shutil.rmtree(staging, ignore_errors=True)
@@ -469,8 +478,12 @@ def print_result(doc: dict[str, Any], out: Path) -> None:
     elif kn:
         print(f"oupcheck load: knee {kn['rps']:.1f} req/s at {kn['users']} users "
               f"({ld.get('stopped')})", file=sys.stderr)
-    print(f"{s['outcome']}: {s['reason']}. Report: {out / 'report.html'} "
-          f"({out / 'report.json'}, evidence.jsonl, junit.xml)")
+    from ..report import outcome_lines
+    lines = outcome_lines(doc)
+    for extra in lines[1:]:
+        print(extra, file=sys.stderr)
+    print(f"{lines[0]} Report: {out / 'report.html'} ({out / 'report.json'}, evidence.jsonl, "
+          "junit.xml)")
 
 
 def merge_into(report_doc: dict[str, Any], outcome: LoadOutcome) -> dict[str, Any]:

@@ -2,51 +2,130 @@
 
 Each request the suite sends is kept as an ``Exchange`` (request, response
 excerpt, timing, error) with a reproducible curl line. Secrets are redacted
-when the exchange is recorded, so nothing downstream ever holds them.
+when the exchange is recorded; the checks still read the full bodies (which may
+echo a secret), so every output file is written through the same ``Redactor``
+(``Redactor.document``: report.json and its views, evidence.jsonl, export and
+load files).
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import itertools
 import json
+import os
+import re
 import shlex
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
 
 SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie",
                      "x-api-key", "x-auth-token", "x-amz-security-token"}
 REDACTED = "[REDACTED]"
+MIN_SECRET_LEN = 4  # shorter secret values are not redacted by value (they would match anywhere)
+
+
+def _b64(value: str) -> set[str]:
+    raw = value.encode()
+    out = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
+    return out | {f.rstrip("=") for f in out}
+
+
+def _lower_hex(s: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), s)
+
+
+def _encoded(value: str) -> set[str]:
+    """The forms a server may echo a value in: percent-encoded (quote, quote_plus, lower-case
+    hex, twice), JSON-escaped (also ``\\/``), HTML-escaped."""
+    enc = {quote(value, safe=""), quote(value), quote_plus(value), quote_plus(value, safe="/")}
+    enc |= {_lower_hex(e) for e in enc}
+    enc |= {quote(e, safe="") for e in list(enc)}
+    js = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    js |= {j.replace("/", "\\/") for j in js}
+    return {value, *enc, *js, html.escape(value), html.escape(value, quote=False)}
 
 
 class Redactor:
-    """Replaces secret values (by value) and sensitive headers (by name)."""
+    """Replaces secret values (by value, in every form a server may echo them) and sensitive
+    headers (by name).
+
+    Forms of each secret value of at least ``MIN_SECRET_LEN`` characters: plain,
+    percent-encoded (``quote``, ``quote_plus``, lower-case hex, double), JSON- and HTML-escaped,
+    and base64 (standard and URL-safe, padded or not, also percent-encoded); for basic
+    credentials the base64 of ``user:password`` for every pair of secret values. ``text``
+    redacts a string, ``document`` a whole JSON-like document (dict keys included): every
+    output file (report.json and the views rendered from it, evidence.jsonl, export and load
+    files) goes through it.
+    """
 
     def __init__(self, secrets: dict[str, str] | None = None):
+        values = {k: v for k, v in (secrets or {}).items() if v}
         # longest first so a secret that contains another is replaced whole
-        self.secrets = sorted(((v, k) for k, v in (secrets or {}).items() if v and len(v) >= 4),
+        self.secrets = sorted(((v, k) for k, v in values.items() if len(v) >= MIN_SECRET_LEN),
                               key=lambda t: -len(t[0]))
+        forms: dict[str, str] = {}
+        for value, env in self.secrets:
+            for f in _encoded(value) | {e for b in _b64(value) for e in _encoded(b)}:
+                forms.setdefault(f, env)
+        for (_, user), (penv, password) in itertools.permutations(values.items(), 2):
+            if len(user) + len(password) + 1 >= MIN_SECRET_LEN:  # Authorization: Basic ...
+                for b in _b64(f"{user}:{password}"):
+                    for f in _encoded(b):
+                        forms.setdefault(f, penv)
+        self.forms = sorted(((f, env) for f, env in forms.items() if len(f) >= MIN_SECRET_LEN),
+                            key=lambda t: (-len(t[0]), t[0]))
 
     def text(self, s: str) -> str:
-        for value, env in self.secrets:
-            if value in s:
-                s = s.replace(value, f"[REDACTED:{env}]")
+        for form, env in self.forms:
+            if form in s:
+                s = s.replace(form, f"[REDACTED:{env}]")
         return s
+
+    def document(self, obj: Any) -> Any:
+        """The document with every string (dict keys included) redacted; a new object."""
+        if not self.forms:
+            return obj
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, dict):
+            return {self.document(k): self.document(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return type(obj)(self.document(v) for v in obj)
+        return obj
+
+    def jsonl(self, path: Path) -> None:
+        """Rewrite a JSON-lines file (evidence.jsonl) through ``document``, line by line."""
+        if not self.forms or not path.is_file():
+            return
+        tmp = path.with_name(path.name + ".redacting")
+        with path.open(encoding="utf-8") as src, tmp.open("w", encoding="utf-8") as dst:
+            for line in src:
+                if line.strip():
+                    dst.write(json.dumps(self.document(json.loads(line)),
+                                         ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
         out = {}
         for k, v in headers.items():
-            out[k] = REDACTED if k.lower() in SENSITIVE_HEADERS else self.text(str(v))
+            out[self.text(k)] = REDACTED if k.lower() in SENSITIVE_HEADERS else self.text(str(v))
         return out
 
     def curl_header_value(self, value: str) -> str | None:
-        """For the curl line: the value with secrets as ${ENV} references, or None if none."""
+        """For the curl line: the value with secrets as ${ENV} references (other forms of a
+        secret redacted), or None if it holds no plain secret."""
         found = False
         for secret, env in self.secrets:
             if secret in value:
                 value = value.replace(secret, "${" + env + "}")
                 found = True
-        return value if found else None
+        return self.text(value) if found else None
 
 
 @dataclass
@@ -124,19 +203,21 @@ def curl_line(method: str, url: str, headers: dict[str, str], body: str | None,
         elif k.lower() in SENSITIVE_HEADERS:
             parts += ["-H", shlex.quote(f"{k}: {REDACTED}")]
         else:
-            parts += ["-H", shlex.quote(f"{k}: {v}")]
+            parts += ["-H", shlex.quote(redactor.text(f"{k}: {v}"))]
     if body is not None:
         parts += ["--data-binary", shlex.quote(redactor.text(body))]
     ref = redactor.curl_header_value(url)
-    parts.append(f'"{ref}"' if ref is not None else shlex.quote(url))
+    parts.append(f'"{ref}"' if ref is not None else shlex.quote(redactor.text(url)))
     return " ".join(parts)
 
 
 class EvidenceStore:
     """Numbers, keeps and streams exchanges; tracks which test cited which."""
 
-    def __init__(self, sink: TextIO | None = None, retain: bool = True):
+    def __init__(self, sink: TextIO | None = None, retain: bool = True,
+                 redactor: Redactor | None = None):
         self.retain = retain  # False: stream to the sink only (long harvests in constant memory)
+        self.redactor = redactor  # set: every record (all fields) is redacted when written
         self._lock = threading.Lock()
         self._seq = 0
         self._sink = sink
@@ -176,7 +257,10 @@ class EvidenceStore:
             if self.retain:
                 self.by_id[ex.id] = replace(ex, body=b"", _json=None, _json_done=False)
             if self._sink is not None:
-                self._sink.write(json.dumps(ex.record(), ensure_ascii=False) + "\n")
+                rec = ex.record()
+                if self.redactor is not None:
+                    rec = self.redactor.document(rec)
+                self._sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 self._sink.flush()
         self.cite(ex)
 

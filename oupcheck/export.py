@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 
 from . import __version__
 from .errors import TransportError, UsageError
-from .evidence import EvidenceStore
+from .evidence import EvidenceStore, Redactor
 from .http import BodyUnusable, EvidenceClient
 from .target import Target
 
@@ -139,12 +139,16 @@ class Exporter:
             limits = target.spec.limits.model_copy(update={
                 "excerpt_bytes": 2048,
                 "max_requests": max(target.spec.limits.max_requests, 10**7)})
-            self.store = EvidenceStore(evidence_sink, retain=False)
+            self.store = EvidenceStore(evidence_sink, retain=False,
+                                       redactor=Redactor(target.secrets))
             self.http = EvidenceClient(self.store, limits, base_url=self.base,
                                        credential=target.credential(iface.credential),
                                        secrets=target.secrets)
         self.page_size, self.max_items = page_size, max_items
         self.formats, self.slack = formats, slack
+        # the target's secrets never reach a written file, also where the API echoes them
+        # into its items (links, properties) or its URLs
+        self.redactor: Redactor = self.http.redactor
 
     # -- discovery ----------------------------------------------------------------------------
     def collections(self, res: ExportResult) -> list[dict[str, Any]]:
@@ -236,7 +240,7 @@ class Exporter:
         try:
             for page in self.pages(col, res):
                 for feat in page:
-                    writers.add(feat)
+                    writers.add(self.redactor.document(feat))
                 col.exported += len(page)
                 res.items += len(page)
                 if col.number_matched is not None and col.exported > \
@@ -274,8 +278,9 @@ class Exporter:
                 res.collections.append(self.export_collection(c, staging, res))
             res.finished, res.seconds = _now(), round(time.monotonic() - t0, 2)
             res.requests = self.store.count
-            (staging / "manifest.json").write_text(json.dumps(manifest(res), indent=1,
-                                                              ensure_ascii=False), "utf-8")
+            (staging / "manifest.json").write_text(
+                json.dumps(self.redactor.document(manifest(res)), indent=1, ensure_ascii=False),
+                "utf-8")
             if out.exists():
                 shutil.rmtree(out)
             staging.rename(out)
@@ -307,10 +312,11 @@ def export(target: Target, out: Path, **kw: Any) -> tuple[int, ExportResult | No
         raise UsageError("parent directory does not exist", source=str(out), field="--out")
     evidence = tempfile.NamedTemporaryFile("w", delete=False, suffix=".jsonl",
                                            dir=out.resolve().parent, encoding="utf-8")
+    redactor = Redactor(target.secrets)
     try:
         res = Exporter(target, evidence_sink=evidence, **kw).run(out)
     except TransportError as exc:
-        return EXIT_UNREACHABLE, None, f"undecided: {exc}"
+        return EXIT_UNREACHABLE, None, redactor.text(f"undecided: {exc}")
     finally:
         evidence.close()
         if not out.is_dir():
@@ -320,5 +326,5 @@ def export(target: Target, out: Path, **kw: Any) -> tuple[int, ExportResult | No
     summary = (f"{'complete' if res.complete else 'INCOMPLETE'}: {res.items} items from "
                f"{len(res.collections)} collections in {res.seconds:g} s "
                f"({res.requests} requests)" + (f"; findings: {', '.join(kinds)}" if kinds else ""))
-    return (EXIT_COMPLETE if res.complete else EXIT_INCOMPLETE), res, summary
+    return (EXIT_COMPLETE if res.complete else EXIT_INCOMPLETE), res, redactor.text(summary)
 

@@ -37,7 +37,7 @@ CASES = {
     "/req/core/fc-op": ("items-404", "repaired"),
     "/req/core/fc-limit-definition": ("reject-small-limit", "repaired"),
     "/req/core/fc-limit-response-1": ("ignore-limit", "repaired"),
-    "/req/core/fc-bbox-definition": ("none", "repaired"),
+    "/req/core/fc-bbox-definition": ("bbox-500", "repaired"),
     "/req/core/fc-bbox-response": ("ignore-bbox", "repaired"),
     "/req/core/fc-time-definition": ("none", "repaired"),
     "/req/core/fc-time-response": ("ignore-datetime", "repaired"),
@@ -92,10 +92,10 @@ def _target(tmp_path, url, with_auth):
     return str(t)
 
 
-def _verdict(oup, fault_proxy, tmp_path, rid, fault):
+def _verdict(oup, fault_proxy, tmp_path, rid, fault, profile="ogc-api-features-1"):
     out = tmp_path / f"out-{fault}"
     target = _target(tmp_path, fault_proxy.url(fault), fault.startswith("auth-"))
-    res = oup("run", "--profile", "ogc-api-features-1", "--target", target, "--out", out,
+    res = oup("run", "--profile", profile, "--target", target, "--out", out,
               "--only", OAF + rid, "--quiet", env={"OUPCHECK_SELFTEST_TOKEN": TOKEN})
     assert res.report is not None, res.describe()
     if fault.startswith("auth-"):
@@ -114,3 +114,89 @@ def test_check_fails_on_broken_target_and_passes_on_good_one(rid, oup, fault_pro
     assert row["clause"] and row["statement"]
     row, res = _verdict(oup, fault_proxy, tmp_path, rid, good)
     assert row["verdict"] == "PASS", f"{good}: {row['verdict']}: {row['message']}"
+
+
+# -- judgements changed for issue 11 (no verdict without an observation; the standard's whole
+# text): each case is a target the old check judged wrongly; "old" says what it gave.
+# (requirement, fault, verdict now, a phrase of the message, the old judgement and why it was wrong)
+CHANGED = [
+    ("/req/core/fc-bbox-response", "extent-west-padded+bbox-empty", "FAIL", "left out",
+     "PASS: the extent is padded westward, so its south-west quarter holds no feature and a "
+     "server answering every bbox with nothing passed; now a quarter that separates is used"),
+    ("/req/core/fc-bbox-response", "extent-west-padded", "PASS", "a quarter of its extent",
+     "PASS on an empty box (nothing judged); now judged on a box holding features"),
+    ("/req/core/fc-numberMatched", "next-forever", "INCONCLUSIVE", "no selection was counted",
+     "PASS: paging never ends, every scan stopped at max_features_scan and nothing was compared"),
+    ("/req/core/query-param-unknown", "repaired+unknown-param-free-form", "PASS", "",
+     "FAIL: items ignore the unknown parameter, which pygeoapi's OpenAPI document allows with "
+     "the free-form parameter vendorSpecificParameters (7.6)"),
+    ("/req/core/query-param-unknown", "unknown-param-400-free-form-undeclared", "FAIL",
+     "declares no free-form", "(kept) without the free-form declaration, ignoring is a FAIL"),
+    ("/req/oas30/exceptions-codes", "errors-500-problem", "INCONCLUSIVE", "server errors",
+     "PASS: every client error answered 500 with a problem+json body, and 500 is declared"),
+    ("/req/core/http", "errors-500-problem", "FAIL", "not 404",
+     "PASS: a missing collection answered 500 was never judged"),
+    ("/req/core/fc-bbox-definition", "none", "PASS", "4 numbers", "FAIL: pygeoapi's HTTP 500 to a "
+     "6-number bbox on collections with a 2D extent; the abstract test uses 4 numbers for them"),
+    ("/req/core/fc-bbox-definition", "extent-3d", "FAIL", "6 numbers",
+     "(kept for 3D) the same crash on a collection whose extent is 3D is a FAIL"),
+    ("/req/core/query-param-invalid", "none", "FAIL", "latitude of 160",
+     "PASS: pygeoapi answers 200 to bbox=0,160,1,161 (7.15.3: the server will return an error)"),
+    ("/req/core/fc-time-definition", "repaired+drop-temporal-extent", "PASS", "fixed values",
+     "NOT_APPLICABLE: datetime is part of Core, not optional"),
+    ("/req/core/fc-time-definition", "drop-temporal-extent", "FAIL", "not accepted",
+     "NOT_APPLICABLE: pygeoapi rejects valid instants outside its (hidden) extent"),
+    ("/req/core/fc-response", "drop-temporal-extent", "INCONCLUSIVE", "could not be judged",
+     "NOT_APPLICABLE: the selection rule is not optional; it just could not be exercised"),
+    ("/req/core/fc-md-items", "collections-hide-one", "FAIL", "has no entry",
+     "PASS: a collection declared in the API definition and served, but not listed"),
+    ("/req/core/fc-md-items-links", "collections-no-geojson-items-link", "FAIL",
+     "application/geo+json", "PASS: no items link for GeoJSON, an encoding the server declares"),
+    ("/req/core/fc-limit-response-1", "openapi-limit-max-5", "FAIL", "more than the maximum",
+     "PASS: B (the declared maximum) was not judged"),
+    ("/req/core/fc-limit-definition", "raised-limit-minimum", "PASS", "",
+     "FAIL: limit=1 below a declared minimum of 5 may be rejected "
+     "(/per/core/fc-limit-default-minimum-maximum)"),
+    ("/req/core/crs84", "items-no-geometry", "INCONCLUSIVE", "no geometry",
+     "PASS: no coordinate was judged"),
+    ("/req/core/fc-md-extent", "no-geometry-no-temporal-extent", "INCONCLUSIVE",
+     "no feature could be compared", "PASS: no feature was compared with the extent"),
+    ("/rec/core/fc-md-license", "license-top-level", "PASS", "",
+     "judged nothing: the top-level licence link (which the recommendation permits) was not "
+     "recorded as a judgement"),
+    ("/req/core/api-definition-op", "openapi-204", "FAIL", "204",
+     "PASS: any status below 400 counted; the abstract test asks for 200 with a document"),
+    ("/req/core/f-op", "feature-203", "FAIL", "203",
+     "PASS: any status below 400 counted; the abstract test asks for 200"),
+    ("/req/html/content", "no-html", "INCONCLUSIVE", "judged nothing",
+     "FAIL: a 406 is not a 200 text/html response; /req/html/definition judges it"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rid,fault,verdict,phrase,old", CHANGED,
+                         ids=[f"{c[0].split('/')[-1]}-{c[1]}" for c in CHANGED])
+def test_changed_judgement(rid, fault, verdict, phrase, old, oup, fault_proxy, tmp_path):
+    row, res = _verdict(oup, fault_proxy, tmp_path, rid, fault)
+    assert row["verdict"] == verdict, f"{fault}: {row['verdict']}: {row['message']} (old: {old})"
+    assert phrase in row["message"], row["message"]
+    if verdict == "FAIL":
+        assert row["evidence"] and row["evidence_summary"], "a FAIL must cite its exchanges"
+    if verdict == "PASS":
+        assert row["judged"], "a PASS says what it rests on"
+    if verdict == "INCONCLUSIVE":
+        assert row["decide"], "an undecided row says what would decide it"
+
+
+@pytest.mark.slow
+def test_paging_not_exercised_is_inconclusive(oup, fault_proxy, tmp_path):
+    """fc-next-1 was NOT_APPLICABLE when no collection fills a page: paging is no optional
+    feature of the server, the data just did not exercise it."""
+    profile = tmp_path / "ogc-big-pages.yaml"
+    profile.write_text("id: ogc-big-pages\nversion: 1.0.0\ntitle: self-test, pages larger than "
+                       "any collection\nextends: [ogc-api-features-1]\nparameters:\n"
+                       "  page_limit: 100\n", encoding="utf-8")
+    row, _ = _verdict(oup, fault_proxy, tmp_path, "/rec/core/fc-next-1", "repaired",
+                      profile=str(profile))
+    assert row["verdict"] == "INCONCLUSIVE", row["message"]
+    assert "could not be exercised" in row["message"] and row["decide"]

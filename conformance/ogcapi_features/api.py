@@ -1,24 +1,44 @@
 """Probes for OGC API - Features: they send requests and return recorded exchanges.
 
-Discovery (landing page, conformance, collections) is fetched once per run and
-cited as evidence by every check that relies on it. All loops are bounded by
-the profile's parameters.
+Discovery (landing page, conformance, collections, the API definition) is fetched once per run
+and cited as evidence by every check that relies on it. All loops are bounded by the profile's
+parameters.
+
+Discovery helpers take ``pre``: by default (``pre=True``) a failing discovery step is a
+PRECONDITION of the calling check, which then ends INCONCLUSIVE and names the row that judges
+that step ("the landing page did not answer 200: judged by /req/core/root-success"). The check
+whose own requirement the step is calls it with ``pre=False``: then it is a counted judgement
+and may FAIL.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
-from urllib.parse import urljoin
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from oupcheck.evidence import Exchange
-from oupcheck.http import EvidenceClient
-from oupcheck.verdicts import CheckFailed, Inconclusive, expect
+from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.verdicts import Inconclusive, expect
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 OAS30_JSON = "application/vnd.oai.openapi+json;version=3.0"
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
+
+# which row judges a discovery step (named in the reason of an unmet precondition)
+OWNER = {
+    "landing": "/req/core/root-success",
+    "conformance": "/req/core/conformance-success",
+    "collections": "/req/core/fc-md-success",
+    "collection": "/req/core/sfc-md-success",
+    "items": "/req/core/fc-response",
+    "feature": "/req/core/f-success",
+    "definition": "/req/core/api-definition-success",
+    "next": "/rec/core/fc-next-2",
+}
 
 
 def links(doc: Any) -> list[dict[str, Any]]:
@@ -33,6 +53,47 @@ def rel(doc: Any, name: str) -> list[dict[str, Any]]:
 
 def media(value: str | None) -> str:
     return (value or "").split(";")[0].strip().lower()
+
+
+def is_feature_collection(doc: Any) -> bool:
+    return isinstance(doc, dict) and doc.get("type") == "FeatureCollection" \
+        and isinstance(doc.get("features"), list)
+
+
+@dataclass
+class Scan:
+    """A bounded walk over rel=next from the first page of a selection.
+
+    ``complete``: the last page read has no rel=next link, so every selected feature was read
+    (as far as the server's paging tells). ``stopped`` says why the walk ended early otherwise:
+    the bound (max_features_scan), a paging cycle, or a next page that could not be read. A
+    derived judgement that needs all selected features (numberMatched, "left out") may only be
+    made on a complete scan."""
+    pages: list[tuple[Exchange, dict[str, Any]]] = field(default_factory=list)
+    stopped: str | None = None
+    stop_evidence: list[Exchange] = field(default_factory=list)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return [ex for ex, _ in self.pages]
+
+    @property
+    def features(self) -> list[dict[str, Any]]:
+        return [f for _, doc in self.pages for f in doc.get("features") or [] if isinstance(f, dict)]
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None and bool(self.pages) and not rel(self.pages[-1][1], "next")
+
+    @property
+    def cycle(self) -> bool:
+        return (self.stopped or "").startswith("paging cycle")
+
+    def ids(self) -> list[str]:
+        return [str(f.get("id")) for f in self.features if "id" in f]
+
+    def why_incomplete(self) -> str:
+        return self.stopped or "the scan did not reach a page without rel=next"
 
 
 class FeaturesAPI:
@@ -62,20 +123,34 @@ class FeaturesAPI:
     def json(ex: Exchange) -> Any:
         return EvidenceClient.json(ex)
 
-    def ok_json(self, ex: Exchange, what: str) -> Any:
-        expect(ex.status == 200, f"{what}: expected HTTP 200", expected=200, actual=ex.status,
-               evidence=ex)
-        doc = self.json(ex)
-        expect(isinstance(doc, dict), f"{what}: expected a JSON object", expected="object",
-               actual=type(doc).__name__, evidence=ex)
+    def ok_json(self, ex: Exchange, what: str, *, pre: bool = False,
+                owner: str | None = None) -> dict[str, Any]:
+        """The JSON object of a 200 answer. ``pre``: a precondition (INCONCLUSIVE, naming the
+        row ``owner`` that judges it) instead of a judgement (FAIL)."""
+        by = f" (judged by {owner})" if pre and owner else ""
+        expect(ex.status == 200, f"{what}: expected HTTP 200, got {ex.status}{by}", expected=200,
+               actual=ex.status, evidence=ex, pre=pre)
+        if pre:
+            try:
+                doc = self.json(ex)
+            except BodyUnusable as exc:
+                raise Inconclusive(f"precondition not met: {what}: {exc}{by}", evidence=ex) from None
+        else:
+            doc = self.json(ex)
+        expect(isinstance(doc, dict), f"{what}: expected a JSON object{by}", expected="object",
+               actual=type(doc).__name__, evidence=ex, pre=pre)
         return doc
 
     # -- discovery (cached, cited) --------------------------------------------------------
     def landing_ex(self) -> Exchange:
         return self.cached("landing", self.base)
 
-    def landing(self) -> dict[str, Any]:
-        return self.ok_json(self.landing_ex(), "landing page")
+    def landing(self, *, pre: bool = True) -> dict[str, Any]:
+        doc = self.ok_json(self.landing_ex(), "landing page", pre=pre, owner=OWNER["landing"])
+        expect(isinstance(doc.get("links"), list), "landing page: no links array"
+               + (f" (judged by {OWNER['landing']})" if pre else ""), expected="links: [...]",
+               actual=sorted(doc)[:10], evidence=self.landing_ex(), pre=pre)
+        return doc
 
     def conformance_ex(self) -> Exchange:
         return self.cached("conformance", "conformance")
@@ -83,19 +158,23 @@ class FeaturesAPI:
     def collections_ex(self) -> Exchange:
         return self.cached("collections", "collections")
 
-    def collections(self) -> list[dict[str, Any]]:
-        doc = self.ok_json(self.collections_ex(), "/collections")
+    def collections(self, *, pre: bool = True) -> list[dict[str, Any]]:
+        ex = self.collections_ex()
+        doc = self.ok_json(ex, "/collections", pre=pre, owner=OWNER["collections"])
         cols = doc.get("collections")
-        if not isinstance(cols, list):
-            raise CheckFailed("/collections has no 'collections' array", expected="array",
-                              actual=type(cols).__name__, evidence=self.collections_ex())
+        expect(isinstance(cols, list), "/collections has no 'collections' array"
+               + (f" (judged by {OWNER['collections']})" if pre else ""), expected="array",
+               actual=type(cols).__name__, evidence=ex, pre=pre)
         return [c for c in cols if isinstance(c, dict) and isinstance(c.get("id"), str)]
 
     def sample_collections(self) -> list[dict[str, Any]]:
         cols = self.collections()
         if not cols:
-            raise Inconclusive("the target lists no feature collections",
-                               evidence=self.collections_ex())
+            raise Inconclusive("the target lists no feature collections (with an id) in "
+                               "/collections, so there is nothing to judge",
+                               evidence=self.collections_ex(),
+                               decide="publish at least one feature collection, or point the "
+                                      "target at an API that has one")
         return cols[: self.p("max_collections", 5)]
 
     def items_url(self, cid: str) -> str:
@@ -106,56 +185,71 @@ class FeaturesAPI:
                              params={k.replace("_", "-") if k == "bbox_crs" else k: v
                                      for k, v in params.items()})
 
-    def items_doc(self, cid: str, **params: Any) -> tuple[Exchange, dict[str, Any]]:
-        ex = self.items(cid, **params)
-        return ex, self.ok_json(ex, f"items of {cid}")
+    def items_doc(self, cid: str, *, pre: bool = True, accept: str | None = GEOJSON,
+                  **params: Any) -> tuple[Exchange, dict[str, Any]]:
+        """A 200 FeatureCollection of ``cid`` (a precondition unless ``pre=False``)."""
+        ex = self.items(cid, accept=accept, **params)
+        what = f"items of {cid}" + (f" ({', '.join(f'{k}={v}' for k, v in params.items())})"
+                                    if params else "")
+        doc = self.ok_json(ex, what, pre=pre, owner=OWNER["items"])
+        expect(is_feature_collection(doc), f"{what}: not a FeatureCollection with a features "
+               "array" + (f" (judged by {OWNER['items']})" if pre else ""),
+               expected="type FeatureCollection, features: [...]",
+               actual={k: doc.get(k) for k in ("type",)} | {"features": type(doc.get("features")).__name__},
+               evidence=ex, pre=pre)
+        return ex, doc
 
     def feature_ids(self, cid: str) -> tuple[Exchange, list[str]]:
         ex, doc = self.items_doc(cid, limit=self.p("page_limit", 10))
         ids = [str(f["id"]) for f in doc.get("features", []) if isinstance(f, dict) and "id" in f]
         return ex, ids
 
-    def scan(self, cid: str, **params: Any) -> Iterator[tuple[Exchange, dict[str, Any]]]:
-        """Follow rel=next from the first page, bounded by max_features_scan and max pages."""
+    def scan(self, cid: str, **params: Any) -> Scan:
+        """Follow rel=next from the first page, bounded by max_features_scan (at most
+        max_features_scan / page_limit pages). The first page is a precondition; paging
+        trouble ends the scan with a reason and never raises."""
         limit = self.p("page_limit", 10)
         max_features = self.p("max_features_scan", 500)
-        pages = max(1, max_features // limit)
+        max_pages = max(1, max_features // limit)
         ex, doc = self.items_doc(cid, limit=limit, **params)
-        seen = 0
+        out = Scan()
         seen_urls = {ex.url}
-        for _ in range(pages):
-            yield ex, doc
-            seen += len(doc.get("features") or [])
+        while True:
+            out.pages.append((ex, doc))
             nxt = rel(doc, "next")
-            if not nxt or seen >= max_features:
-                return
+            if not nxt:
+                return out
+            if len(out.features) >= max_features or len(out.pages) >= max_pages:
+                out.stopped = (f"bound reached: {len(out.features)} features in {len(out.pages)} "
+                               f"pages (max_features_scan={max_features}); more pages follow")
+                return out
             href = urljoin(ex.url, nxt[0].get("href", ""))
             if href in seen_urls:
-                raise CheckFailed("rel=next points to a page already visited (paging cycle)",
-                                  expected="a new page", actual=href, evidence=ex)
+                out.stopped = f"paging cycle: rel=next of {ex.url} points to a page already read ({href})"
+                out.stop_evidence = [ex]
+                return out
             seen_urls.add(href)
-            ex = self.http.get(href, accept=GEOJSON)
-            doc = self.ok_json(ex, f"next page of {cid}")
+            nex = self.http.get(href, accept=GEOJSON)
+            try:
+                ndoc = self.json(nex) if nex.status == 200 else None
+            except BodyUnusable:
+                ndoc = None
+            if not is_feature_collection(ndoc):
+                out.stopped = (f"the next page {href} could not be read (HTTP {nex.status}, "
+                               f"{nex.content_type or 'no type'}; judged by {OWNER['next']})")
+                out.stop_evidence = [ex, nex]
+                return out
+            ex, doc = nex, ndoc
 
-    def all_features(self, cid: str, **params: Any) -> tuple[list[dict[str, Any]], bool, list[Exchange]]:
-        """Features from a bounded scan; ``complete`` is True if the scan reached the end."""
-        feats: list[dict[str, Any]] = []
-        exs: list[Exchange] = []
-        complete = False
-        max_features = self.p("max_features_scan", 500)
-        for ex, doc in self.scan(cid, **params):
-            exs.append(ex)
-            feats.extend(f for f in doc.get("features") or [] if isinstance(f, dict))
-            complete = not rel(doc, "next")
-        if len(feats) >= max_features and not complete:
-            complete = False
-        return feats, complete, exs
-
-    def service_desc(self) -> tuple[Exchange, dict[str, Any]]:
+    # -- the API definition -----------------------------------------------------------------
+    def service_desc(self, *, pre: bool = True) -> tuple[Exchange, dict[str, Any]]:
         lks = rel(self.landing(), "service-desc")
         if not lks:
-            raise Inconclusive("the landing page has no rel=service-desc link",
-                               evidence=self.landing_ex())
+            raise Inconclusive("the landing page has no rel=service-desc link, so there is no "
+                               "machine-readable API definition to read",
+                               evidence=self.landing_ex(),
+                               decide="link the OpenAPI document from the landing page "
+                                      "(rel=service-desc)")
         lk = lks[0]
         ex = self._cache.get("service-desc")
         if ex is None:
@@ -163,8 +257,97 @@ class FeaturesAPI:
                                                         accept=lk.get("type") or OAS30_JSON)
         else:
             self.http.store.cite(ex)
-        doc = self.ok_json(ex, "API definition (service-desc)")
+        doc = self.ok_json(ex, "API definition (service-desc)", pre=pre, owner=OWNER["definition"])
         return ex, doc
+
+    def definition(self) -> tuple[Exchange | None, dict[str, Any] | None, str | None]:
+        """The OpenAPI document if it can be read, else (exchange or None, None, why not).
+        For checks that only consult it (never a precondition)."""
+        try:
+            ex, doc = self.service_desc()
+        except Inconclusive as exc:
+            return (self._cache.get("service-desc"), None,
+                    exc.message.removeprefix("precondition not met: "))
+        if not isinstance(doc.get("paths"), dict):
+            return ex, None, "the API definition has no paths object"
+        return ex, doc, None
+
+    def server_base(self, doc: dict[str, Any]) -> str:
+        servers = doc.get("servers") or [{}]
+        url = servers[0].get("url") if isinstance(servers[0], dict) else None
+        base = urljoin(self.base, url or self.base)
+        return base if base.endswith("/") else base + "/"
+
+    def local_path(self, doc: dict[str, Any], url: str) -> str:
+        """The path of ``url`` relative to the definition's server ("/collections/x/items")."""
+        concrete = urlsplit(url).path
+        base_path = urlsplit(self.server_base(doc)).path.rstrip("/")
+        local = concrete[len(base_path):] if concrete.startswith(base_path) else concrete
+        return local or "/"
+
+
+def find_path(doc: dict[str, Any], local_path: str) -> str | None:
+    """The definition's path item that a concrete path falls under (fewest templates wins)."""
+    best = None
+    for p in (doc.get("paths") or {}):
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "/?$"
+        if re.match(pattern, local_path):
+            score = p.count("{")
+            if best is None or score < best[0]:
+                best = (score, p)
+    return best[1] if best else None
+
+
+def local_ref(doc: dict[str, Any], node: Any) -> Any:
+    """Resolve a local $ref ("#/components/parameters/x"); an external one gives None."""
+    seen = 0
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 10:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            return None
+        cur: Any = doc
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        node, seen = cur, seen + 1
+    return node
+
+
+def query_parameters(doc: dict[str, Any], path: str, method: str = "get") -> tuple[list[dict[str, Any]], int]:
+    """The query parameters of an operation (path-level and operation-level, local $refs
+    resolved) and how many parameter references could not be resolved (external $refs)."""
+    item = (doc.get("paths") or {}).get(path)
+    if not isinstance(item, dict):
+        return [], 0
+    op = item.get(method) if isinstance(item.get(method), dict) else {}
+    out, unresolved = [], 0
+    for raw in list(item.get("parameters") or []) + list(op.get("parameters") or []):
+        p = local_ref(doc, raw)
+        if p is None:
+            unresolved += 1
+        elif isinstance(p, dict) and p.get("in") == "query":
+            out.append(p)
+    return out, unresolved
+
+
+def free_form(doc: dict[str, Any], param: dict[str, Any]) -> bool:
+    """An OpenAPI "free-form" query parameter (OGC 17-069r4 7.6, 'OpenAPI schema for additional
+    "free-form" query parameters'): an object schema that allows additional properties, with
+    style form and explode true (the default of style form), so that every further query
+    parameter is a property of it."""
+    schema = local_ref(doc, param.get("schema"))
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return False
+    if param.get("style", "form") != "form" or param.get("explode", True) is False:
+        return False
+    return schema.get("additionalProperties", True) is not False
+
+
+def parameter(doc: dict[str, Any], path: str, name: str) -> dict[str, Any] | None:
+    for p in query_parameters(doc, path)[0]:
+        if p.get("name") == name:
+            return p
+    return None
 
 
 OAF = "http://www.opengis.net/spec/ogcapi-features-1/1.0"

@@ -15,6 +15,38 @@ from oupcheck.verdicts import CheckFailed, expect
 
 from .api import links, rel
 
+# OGC 17-069r4 7.5.1, Table 2 "Typical HTTP status codes" (200, 400 and 404 are called out in
+# requirements, so their support is mandatory; a 5xx says the server erred, RFC 7231 6.6)
+STATUS_TABLE = {
+    200: "a successful request",
+    304: "an entity tag was provided in the request and the resource has not changed",
+    400: "the server cannot or will not process the request due to an apparent client error "
+         "(e.g. a query parameter had an incorrect value)",
+    401: "the request requires user authentication",
+    403: "the server refuses to fulfil the request (not authorised)",
+    404: "the requested resource does not exist on the server (e.g. a path parameter had an "
+         "incorrect value)",
+    405: "the request method is not supported",
+    406: "content negotiation failed",
+    500: "an internal error occurred in the server",
+}
+
+
+def status_text(status: int | None) -> str:
+    """``HTTP 500 (an internal error occurred in the server)``: the status with its meaning in
+    the standard's table, or its HTTP class."""
+    if status is None:
+        return "no HTTP status"
+    meaning = STATUS_TABLE.get(status)
+    if meaning is None:
+        meaning = {2: "success", 3: "redirection", 4: "a client error",
+                   5: "a server error: the server says it erred"}.get(status // 100, "unknown")
+    return f"HTTP {status} ({meaning})"
+
+
+def server_error(status: int | None) -> bool:
+    return status is not None and 500 <= status < 600
+
 
 # -- schemas (OGC OpenAPI 3.0 building blocks) --------------------------------------------------
 

@@ -1,31 +1,36 @@
 """Clause 7.3 API definition; clause 9 OpenAPI 3.0 (definition, implementation, completeness)."""
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect
+from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect, judged
 
 from ..oas import external_refs, schema_errors, semantic_errors
-from .api import GEOJSON, HTML, JSON, media, rel, requirement
+from .api import GEOJSON, HTML, JSON, find_path, media, rel, requirement
+from .checks import server_error, status_text
 
 
 def definition_links(oaf):
     doc = oaf.landing()
     lks = rel(doc, "service-desc") + rel(doc, "service-doc")
-    if not lks:
-        raise CheckFailed("the landing page links no API definition", expected="service-desc/doc",
-                          actual=[lk.get("rel") for lk in doc.get("links", [])],
-                          evidence=oaf.landing_ex())
+    # a landing page without them fails /req/core/root-success; here there is nothing to judge
+    expect(lks, "the landing page links no API definition (rel service-desc or service-doc; "
+           "judged by /req/core/root-success)", expected="service-desc/doc",
+           actual=[lk.get("rel") for lk in doc.get("links", [])], evidence=oaf.landing_ex(),
+           pre=True)
     return lks
 
 
 @requirement("/req/core/api-definition-op")
 def test_api_definitions_support_get(oaf):
+    # abstract test /conf/core/api-definition-op: "Validate that a document was returned with a
+    # status code 200"
     for lk in definition_links(oaf):
         ex = oaf.get(urljoin(oaf.base, lk.get("href", "")), accept=lk.get("type") or None)
-        expect(ex.status is not None and ex.status < 400,
-               f"GET {lk.get('href')} (rel={lk.get('rel')}) is not supported",
-               expected="a successful answer", actual=ex.status, evidence=ex)
+        expect(ex.status == 200 and bool(ex.body),
+               f"GET {lk.get('href')} (rel={lk.get('rel')}) is not supported: "
+               f"{status_text(ex.status)}{'' if ex.body or ex.status != 200 else ', empty body'}",
+               expected="HTTP 200 with a document", actual=ex.status, evidence=ex)
 
 
 @requirement("/req/core/api-definition-success")
@@ -47,10 +52,11 @@ def test_api_definitions_match_requested_type(oaf):
                    expected="<html", actual=ex.body[:120].decode("utf-8", "replace"), evidence=ex)
 
 
-def _validate_openapi(oaf):
+def _validate_openapi(oaf, pre):
     """The document against the OpenAPI 3.0 schema, then (when it references no external
-    documents) the full semantic validation of openapi-spec-validator."""
-    ex, doc = oaf.service_desc()
+    documents) the full semantic validation of openapi-spec-validator. ``pre``: reading the
+    document is a precondition (not this row's judgement)."""
+    ex, doc = oaf.service_desc(pre=pre)
     version = str(doc.get("openapi", ""))
     if not version.startswith("3.0"):
         return ex, doc, f"the definition is OpenAPI {version or '(no openapi field)'}, not 3.0", ""
@@ -66,12 +72,13 @@ def _validate_openapi(oaf):
     for path, message in semantic_errors(doc):
         raise CheckFailed(f"the API definition is not valid OpenAPI 3.0 at {path}: {message}",
                           expected="valid OpenAPI 3.0", actual=f"{path}: {message}", evidence=ex)
+    judged("API definitions validated (schema and semantics)", 1)
     return ex, doc, None, "document valid OpenAPI 3.0 (schema and semantics)"
 
 
 @requirement("/req/oas30/oas-definition-2")
 def test_openapi_definition_is_valid(oaf):
-    ex, doc, problem, note = _validate_openapi(oaf)
+    ex, doc, problem, note = _validate_openapi(oaf, pre=False)
     expect(problem is None, problem or "", expected="openapi: 3.0.x", actual=doc.get("openapi"),
            evidence=ex)
     if note.startswith("document valid against"):
@@ -80,7 +87,7 @@ def test_openapi_definition_is_valid(oaf):
 
 @requirement("/rec/core/api-definition-oas")
 def test_openapi_definition_is_valid_if_openapi_30(oaf):
-    ex, doc, problem, note = _validate_openapi(oaf)
+    ex, doc, problem, note = _validate_openapi(oaf, pre=True)
     if problem:
         raise NotApplicable(problem, evidence=ex)
     if note.startswith("document valid against"):
@@ -93,13 +100,6 @@ def _operations(doc):
     for path, item in (doc.get("paths") or {}).items():
         if isinstance(item, dict) and isinstance(item.get("get"), dict):
             yield path, item["get"]
-
-
-def _server_base(oaf, doc):
-    servers = doc.get("servers") or [{}]
-    url = servers[0].get("url") if isinstance(servers[0], dict) else None
-    base = urljoin(oaf.base, url or oaf.base)
-    return base if base.endswith("/") else base + "/"
 
 
 def _concrete(oaf, path):
@@ -119,7 +119,7 @@ def _concrete(oaf, path):
 @requirement("/req/oas30/oas-impl")
 def test_server_implements_declared_get_operations(oaf):
     ex_def, doc = oaf.service_desc()
-    base = _server_base(oaf, doc)
+    base = oaf.server_base(doc)
     tried = 0
     for path, op in list(_operations(doc))[: oaf.p("max_openapi_paths", 25)]:
         concrete = _concrete(oaf, path)
@@ -132,22 +132,11 @@ def test_server_implements_declared_get_operations(oaf):
         ex = oaf.get(urljoin(base, concrete.lstrip("/")), accept=None)
         tried += 1
         expect(ex.status is not None and ex.status not in (404, 405, 501) and ex.status < 500,
-               f"GET {path} is declared in the API definition but not implemented",
+               f"GET {path} is declared in the API definition but not implemented: "
+               f"{status_text(ex.status)}",
                expected="a non-error answer", actual=ex.status, evidence=[ex, ex_def])
     if not tried:
         raise Inconclusive("no declared GET operation could be exercised", evidence=ex_def)
-
-
-def _find_path(doc, local_path):
-    """The definition's path item that a concrete path falls under (fewest templates wins)."""
-    best = None
-    for p in (doc.get("paths") or {}):
-        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "/?$"
-        if re.match(pattern, local_path):
-            score = p.count("{")
-            if best is None or score < best[0]:
-                best = (score, p)
-    return best[1] if best else None
 
 
 def _declared(doc, path, status):
@@ -175,25 +164,43 @@ def _probes(oaf, errors_only):
     return probes
 
 
+# the probes that ask for something that does not exist or is invalid: a client error
+CLIENT_ERROR_PROBES = 3
+
+
 def _judge_declared(oaf, errors_only, what):
+    """Every status code the probes provoke is declared for its operation. A server error (5xx)
+    to a probe that makes a client error (invalid limit, missing collection or feature) must be
+    declared too when the server uses it, but it is no basis for a PASS: the client error
+    should have been answered 400/404 (judged by /req/core/query-param-invalid and
+    /req/core/http)."""
     ex_def, doc = oaf.service_desc()
-    judged = 0
-    for template, ex in _probes(oaf, errors_only):
+    n_ok, n_5xx = 0, 0
+    probes = _probes(oaf, errors_only)
+    for i, (template, ex) in enumerate(probes):
         if errors_only and ex.status is not None and ex.status < 400:
             continue
-        # definitions may template paths or list one path per collection: match the concrete one
-        concrete = urlsplit(ex.url).path
-        base_path = urlsplit(_server_base(oaf, doc)).path.rstrip("/")
-        local = concrete[len(base_path):] if concrete.startswith(base_path) else concrete
-        path = _find_path(doc, local or "/")
+        path = find_path(doc, oaf.local_path(doc, ex.url))
         if path is None:
             continue  # not an operation of the definition (e.g. a collection that does not exist)
-        judged += 1
-        expect(_declared(doc, path, ex.status), f"{what}: HTTP {ex.status} of {ex.method} {local or '/'} is not declared "
+        local = oaf.local_path(doc, ex.url)
+        expect(_declared(doc, path, ex.status), f"{what}: HTTP {ex.status} of {ex.method} {local} is not declared "
                f"for that operation in the API definition",
                expected=f"responses declare {ex.status} (or {str(ex.status)[0]}XX/default)",
                actual=f"HTTP {ex.status}", evidence=[ex, ex_def])
-    if not judged:
+        client_error_probe = i >= len(probes) - CLIENT_ERROR_PROBES
+        if client_error_probe and server_error(ex.status):
+            n_5xx += 1
+        else:
+            n_ok += 1
+    judged("answers with a declared status", n_ok)
+    if not n_ok:
+        if n_5xx:
+            raise Inconclusive(f"{n_5xx} client-error probe(s) were answered with server errors "
+                               "(5xx); their codes are declared, but a declared 5xx for a "
+                               "client error shows nothing about the API's error handling "
+                               "(see /req/core/query-param-invalid and /req/core/http)",
+                               evidence=[ex for _, ex in probes] + [ex_def])
         raise Inconclusive("none of the probes fell under an operation of the API definition",
                            evidence=ex_def)
 
@@ -214,6 +221,7 @@ def test_access_control_is_documented(oaf, http):
               http.get(urljoin(oaf.base, "collections"), accept=JSON, auth=False)]
     controlled = [ex for ex in probes if ex.status in (401, 403)]
     if not controlled:
+        oaf.landing()  # anonymous GETs must reach the API for "not access-controlled" to hold
         raise NotApplicable("no access-controlled operation observed (anonymous GETs succeed)",
                             evidence=probes)
     ex_def, doc = oaf.service_desc()

@@ -3,18 +3,24 @@
 from oupcheck.verdicts import expect
 
 from .api import HTML, JSON, CONF, requirement
-from .checks import alternate_covers, require_rel
+from .checks import alternate_covers, require_rel, status_text
 
 SAME = ("id", "title", "description", "extent", "itemType")
 
 
 @requirement("/req/core/sfc-md-op")
 def test_collection_supports_get(oaf):
+    # abstract test /conf/core/sfc-md-op: "Validate that a Collection was returned with a status
+    # code 200" (its content is judged by /req/core/sfc-md-success; here: that it is that
+    # collection)
     for c in oaf.sample_collections():
         ex = oaf.get(f"collections/{c['id']}")
-        expect(ex.status is not None and ex.status < 400,
-               f"GET /collections/{c['id']} is not supported", expected="a successful answer",
+        expect(ex.status == 200, f"GET /collections/{c['id']} is not supported: "
+               f"{status_text(ex.status)}", expected="HTTP 200 with the collection",
                actual=ex.status, evidence=ex)
+        doc = oaf.ok_json(ex, f"/collections/{c['id']}")
+        expect(doc.get("id") == c["id"], f"GET /collections/{c['id']} did not answer with that "
+               "collection", expected={"id": c["id"]}, actual={"id": doc.get("id")}, evidence=ex)
 
 
 @requirement("/req/core/sfc-md-success")
@@ -38,6 +44,7 @@ def test_collection_self_and_alternate(oaf, oup_run):
     supported = {JSON} | ({HTML} if oup_run.claimed(CONF + "html") else set())
     for c in oaf.sample_collections():
         ex = oaf.get(f"collections/{c['id']}")
-        doc = oaf.ok_json(ex, f"/collections/{c['id']}")
+        doc = oaf.ok_json(ex, f"/collections/{c['id']}", pre=True,
+                          owner="/req/core/sfc-md-success")
         require_rel(doc, "self", ex, f"/collections/{c['id']}")
         alternate_covers(doc, ex, supported, f"/collections/{c['id']}")

@@ -1,16 +1,44 @@
 """Clause 7.4 Declaration of conformance classes."""
 
-from oupcheck.verdicts import expect
+from urllib.parse import urljoin
 
-from .api import CONF, requirement
-from .checks import validate_ogc_schema
+from oupcheck.http import BodyUnusable
+from oupcheck.verdicts import Inconclusive, expect
+
+from .api import CONF, JSON, rel, requirement
+from .checks import status_text, validate_ogc_schema
+
+
+def _declaration(oaf, ex):
+    """``conformsTo`` of an answer, or None when it is not a declaration."""
+    try:
+        doc = oaf.json(ex) if ex.status == 200 else None
+    except BodyUnusable:
+        return None
+    conforms = doc.get("conformsTo") if isinstance(doc, dict) else None
+    return conforms if isinstance(conforms, list) else None
 
 
 @requirement("/req/core/conformance-op")
 def test_conformance_supports_get(oaf):
-    ex = oaf.conformance_ex()
-    expect(ex.status is not None and ex.status < 400, "GET /conformance is not supported",
-           expected="a successful answer", actual=ex.status, evidence=ex)
+    # abstract test /conf/core/conformance-op: every "conformance" link of the landing page and
+    # {root}/conformance answer 200 with a conformance declaration (content: conformance-success)
+    urls = [("/conformance", oaf.conformance_ex())]
+    try:
+        landing = oaf.landing()
+    except Inconclusive:
+        landing = None  # the landing page is root-success's; /conformance is still judged
+    for lk in rel(landing, "conformance"):
+        href = urljoin(oaf.landing_ex().url, lk.get("href", ""))
+        if href.split("?")[0].rstrip("/") != oaf.conformance_ex().url.split("?")[0].rstrip("/"):
+            urls.append((f"rel=conformance {href}", oaf.get(href, accept=lk.get("type") or JSON)))
+    for what, ex in urls:
+        expect(ex.status == 200, f"GET {what} is not supported: {status_text(ex.status)}",
+               expected="HTTP 200 with the conformance declaration", actual=ex.status, evidence=ex)
+        expect(_declaration(oaf, ex) is not None,
+               f"GET {what} answered 200 but not with a conformance declaration (conformsTo)",
+               expected="a JSON object with a conformsTo array",
+               actual=(ex.body_excerpt or "")[:120], evidence=ex)
 
 
 @requirement("/req/core/conformance-success")
@@ -20,3 +48,4 @@ def test_conformance_declaration_content(oaf, oup_run):
     validate_ogc_schema(doc, "confClasses.yaml", oup_run.data, ex)
     expect(CONF + "core" in doc["conformsTo"], "conformsTo does not list the Core class",
            expected=CONF + "core", actual=doc["conformsTo"], evidence=ex)
+

@@ -1,6 +1,6 @@
 """Clause 8.3 Requirements class GeoJSON."""
 
-from oupcheck.verdicts import expect
+from oupcheck.verdicts import expect, judged
 
 from .api import GEOJSON, JSON, media, requirement
 from .checks import feature_collection_problem, feature_problem
@@ -8,30 +8,39 @@ from .checks import feature_collection_problem, feature_problem
 
 @requirement("/req/geojson/definition")
 def test_geojson_media_types(oaf):
+    """ "200-responses of the server SHALL support the following media types": the media type of
+    each 200 answer is judged; whether the resource answers 200 is judged by its own row."""
     c = oaf.sample_collections()[0]
-    ex = oaf.items(c["id"], accept=GEOJSON, limit=2)
-    expect(ex.status == 200 and media(ex.content_type) == GEOJSON,
+    ex, doc = oaf.items_doc(c["id"], accept=GEOJSON, limit=2)
+    expect(media(ex.content_type) == GEOJSON,
            "items are not served as application/geo+json when asked for", expected=f"200 {GEOJSON}",
            actual=f"{ex.status} {ex.content_type}", evidence=ex)
-    doc = oaf.json(ex)
+    n = 1
     feats = doc.get("features") or []
-    if feats and "id" in feats[0]:
+    if feats and isinstance(feats[0], dict) and "id" in feats[0]:
         one = oaf.get(f"collections/{c['id']}/items/{feats[0]['id']}", accept=GEOJSON)
-        expect(one.status == 200 and media(one.content_type) == GEOJSON,
+        expect(one.status == 200, f"feature {feats[0]['id']}: HTTP {one.status} (judged by "
+               "/req/core/f-success)", evidence=one, pre=True)
+        expect(media(one.content_type) == GEOJSON,
                "a feature is not served as application/geo+json when asked for",
                expected=f"200 {GEOJSON}", actual=f"{one.status} {one.content_type}", evidence=one)
+        n += 1
     for path in ("", "conformance", "collections", f"collections/{c['id']}"):
         other = oaf.get(path, accept=JSON)
-        expect(other.status == 200 and media(other.content_type) == JSON,
+        if other.status != 200:
+            continue  # not a 200-response: its own row judges it
+        expect(media(other.content_type) == JSON,
                f"/{path} is not served as application/json when asked for",
                expected=f"200 {JSON}", actual=f"{other.status} {other.content_type}", evidence=other)
+        n += 1
+    judged("200-responses", n)
 
 
 @requirement("/req/geojson/content")
 def test_geojson_content(oaf):
     for c in oaf.sample_collections():
         ex = oaf.items(c["id"], accept=GEOJSON, limit=oaf.p("page_limit", 10))
-        doc = oaf.ok_json(ex, f"items of {c['id']}")
+        doc = oaf.ok_json(ex, f"items of {c['id']}", pre=True, owner="/req/core/fc-response")
         problem = feature_collection_problem(doc)
         expect(problem is None, f"items of {c['id']} are not a GeoJSON FeatureCollection: {problem}",
                expected="RFC 7946 FeatureCollection", actual=problem, evidence=ex)
@@ -42,7 +51,7 @@ def test_geojson_content(oaf):
             continue
         fid = str(feats[0]["id"])
         one = oaf.get(f"collections/{c['id']}/items/{fid}", accept=GEOJSON)
-        fdoc = oaf.ok_json(one, f"feature {fid}")
+        fdoc = oaf.ok_json(one, f"feature {fid}", pre=True, owner="/req/core/f-success")
         problem = feature_problem(fdoc)
         expect(problem is None, f"feature {fid} is not a GeoJSON Feature: {problem}",
                expected="RFC 7946 Feature", actual=problem, evidence=one)

@@ -1,64 +1,106 @@
 """Clause 7.15.4 Parameter datetime."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from oupcheck.verdicts import Inconclusive, NotApplicable, expect
+from oupcheck.verdicts import Inconclusive, expect, judged
 
-from .api import requirement
-from .checks import collection_extent, parse_rfc3339, rfc3339, temporal_property
+from .api import is_feature_collection, requirement
+from .checks import collection_extent, parse_rfc3339, rfc3339, status_text, temporal_property
 
 
 def _temporal(oaf):
+    """The first sampled collection with a bounded temporal extent, else None."""
     for c in oaf.sample_collections():
         _, intervals = collection_extent(c)
         if intervals:
             b, e = parse_rfc3339(intervals[0][0]), parse_rfc3339(intervals[0][1])
             if b and e and e > b:
                 return c, b, e
-    raise NotApplicable("no sampled collection declares a bounded temporal extent",
-                        evidence=oaf.collections_ex())
+    return None
 
 
 @requirement("/req/core/fc-time-definition")
 def test_datetime_parameter_supported(oaf):
-    c, b, e = _temporal(oaf)
+    """datetime is part of Core: the operation supports every value of the syntax of
+    /req/core/fc-time-response D-F (an RFC 3339 date-time, a bounded interval, half-bounded
+    intervals with '..' or an empty string). No requirement limits the value to the
+    collection's temporal extent (unlike bbox, whose coordinates must lie within the extent of
+    the CRS), so an instant outside it is valid and simply selects nothing (or the features
+    without a temporal geometry)."""
+    found = _temporal(oaf)
+    if found:
+        c, b, e = found
+        where = f"within and around its temporal extent {rfc3339(b)}/{rfc3339(e)}"
+    else:
+        # no collection declares a bounded temporal extent: any valid value must still be taken
+        c = oaf.sample_collections()[0]
+        b, e = datetime(2020, 1, 1, tzinfo=timezone.utc), datetime(2021, 1, 1, tzinfo=timezone.utc)
+        where = "(no collection declares a bounded temporal extent: fixed values)"
     mid = b + (e - b) / 2
-    before = b - timedelta(days=400)  # a valid instant that simply selects nothing
-    for value in (rfc3339(mid), f"{rfc3339(b)}/{rfc3339(mid)}", f"../{rfc3339(mid)}", f"{rfc3339(mid)}/..",
-                  f"/{rfc3339(mid)}", f"{rfc3339(mid)}/", rfc3339(before)):
+    before = b - timedelta(days=400)
+    values = ((rfc3339(mid), "an instant"), (f"{rfc3339(b)}/{rfc3339(mid)}", "a bounded interval"),
+              (f"../{rfc3339(mid)}", "a half-bounded interval"),
+              (f"{rfc3339(mid)}/..", "a half-bounded interval"),
+              (f"/{rfc3339(mid)}", "a half-bounded interval (empty start)"),
+              (f"{rfc3339(mid)}/", "a half-bounded interval (empty end)"),
+              (rfc3339(before), "an instant before the temporal extent, which selects nothing"))
+    for value, kind in values:
         ex = oaf.items(c["id"], datetime=value)
-        expect(ex.status == 200, f"datetime={value} (RFC 3339 instant or interval) is not accepted",
-               expected=200, actual=ex.status, evidence=ex)
+        expect(ex.status == 200, f"datetime={value} ({kind}, valid by the syntax of "
+               f"/req/core/fc-time-response) is not accepted on {c['id']}: "
+               f"{status_text(ex.status)}", expected=200, actual=ex.status, evidence=ex)
+        doc = oaf.ok_json(ex, f"items of {c['id']} with datetime={value}", pre=True,
+                          owner="/req/core/fc-response")
+        expect(is_feature_collection(doc), f"items of {c['id']} with datetime are not a "
+               "FeatureCollection (judged by /req/core/fc-response)", evidence=ex, pre=True)
+    judged("datetime values", len(values))
+    oaf.run.observe(f"met: {len(values)} datetime values on {c['id']} answered 200, {where}")
 
 
 @requirement("/req/core/fc-time-response")
 def test_datetime_selects_matching_features(oaf):
-    c, b, e = _temporal(oaf)
-    everything, complete, all_exs = oaf.all_features(c["id"])
-    prop = temporal_property(everything, b, e)
+    found = _temporal(oaf)
+    if not found:
+        raise Inconclusive("no sampled collection declares a bounded temporal extent, so the "
+                           "suite cannot tell which times to select by",
+                           evidence=oaf.collections_ex(),
+                           decide="give a collection with a temporal property a temporal extent")
+    c, b, e = found
+    everything = oaf.scan(c["id"])
+    prop = temporal_property(everything.features, b, e)
     if prop is None:
         raise Inconclusive(f"cannot tell which property of {c['id']} holds its temporal geometry "
-                           "(not exactly one date-time property)", evidence=all_exs[:1])
+                           "(not exactly one date-time property)", evidence=everything.exchanges[:1])
     mid = b + (e - b) / 2
     when = {str(f.get("id")): parse_rfc3339((f.get("properties") or {}).get(prop))
-            for f in everything}
-    for query, keep in ((f"../{rfc3339(mid)}", lambda t: t <= mid), (f"{rfc3339(mid)}/..", lambda t: t >= mid)):
-        got, _, exs = oaf.all_features(c["id"], datetime=query)
-        got_ids = {str(f.get("id")) for f in got}
+            for f in everything.features}
+    timed = sum(1 for t in when.values() if t)
+    for query, keep in ((f"../{rfc3339(mid)}", lambda t: t <= mid),
+                        (f"{rfc3339(mid)}/..", lambda t: t >= mid)):
+        got = oaf.scan(c["id"], datetime=query)
+        got_ids = {str(f.get("id")) for f in got.features}
         wrong = sorted(i for i in got_ids if when.get(i) and not keep(when[i]))
         expect(not wrong, f"datetime={query} on {c['id']} returned features outside the interval "
                f"(by their '{prop}')", expected=f"only features with {prop} in {query}",
-               actual=wrong[:5], evidence=exs)
-        if complete:
-            left_out = sorted(i for i, t in when.items() if t and keep(t) and i not in got_ids)
+               actual=wrong[:5], evidence=got.exchanges)
+        judged("features returned", len(got.features))
+        if everything.complete and got.complete:
+            # C: features without a temporal geometry are matched too
+            left_out = sorted(i for i, t in when.items() if (not t or keep(t)) and i not in got_ids)
             expect(not left_out, f"datetime={query} on {c['id']} left out matching features",
-                   expected=f"all features with {prop} in {query}", actual=left_out[:5],
-                   evidence=exs + all_exs[-1:])
+                   expected=f"all features with {prop} in {query} (and those without {prop})",
+                   actual=left_out[:5], evidence=got.exchanges + everything.exchanges[-1:])
+            judged("features that must be selected", sum(1 for i, t in when.items()
+                                                          if not t or keep(t)))
     # an instant selects the feature observed at that instant
     some = next(((i, t) for i, t in when.items() if t), None)
     if some:
-        ex, doc = oaf.items_doc(c["id"], datetime=rfc3339(some[1]), limit=oaf.p("page_limit", 10))
+        limit = oaf.p("page_limit", 10)
+        ex, doc = oaf.items_doc(c["id"], datetime=rfc3339(some[1]), limit=limit)
         ids = {str(f.get("id")) for f in doc.get("features") or []}
-        expect(some[0] in ids or len(ids) >= oaf.p("page_limit", 10),
+        expect(some[0] in ids or len(ids) >= limit,
                f"datetime={rfc3339(some[1])} did not select feature {some[0]} observed at that instant",
                expected=some[0], actual=sorted(ids)[:5], evidence=ex)
+    if not timed:
+        raise Inconclusive(f"no feature of {c['id']} read has a value of {prop}",
+                           evidence=everything.exchanges[:1])

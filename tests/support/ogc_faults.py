@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import urlencode
 
 import requests
 
@@ -155,7 +156,24 @@ def _(req: Request, resp: Response) -> None:
         resp.set_json(_stub_external_refs(data), content_type=resp.headers.get("Content-Type"))
 
 
-combine("repaired", "unknown-param-400", "bbox-6-to-4", "datetime-out-of-range-empty",
+@request_fault("bbox-out-of-range-400")
+def _(req: Request):
+    """pygeoapi answers 200 to a bbox latitude outside [-90, 90] (7.15.3: 'the server will
+    return an error, if a latitude value of 160.0 is used'): answer 400."""
+    b = req.param("bbox")
+    if req.is_items and b:
+        try:
+            v = [float(x) for x in b.split(",")]
+        except ValueError:
+            return None
+        lats = (v[1], v[3]) if len(v) == 4 else (v[1], v[4]) if len(v) == 6 else ()
+        if any(not -90 <= lat <= 90 for lat in lats):
+            return Response.exception(400, "InvalidParameterValue", "bbox latitude out of range")
+    return None
+
+
+combine("repaired", "unknown-param-400", "bbox-out-of-range-400", "bbox-6-to-4",
+        "datetime-out-of-range-empty",
         "geojson-media-type", "number-returned-fixed", "html-all-links", "etag-and-link-header",
         "openapi-self-contained")
 
@@ -364,3 +382,167 @@ def _auth(documented: bool):
 
 FAULTS["auth-undocumented"] = _auth(False)
 FAULTS["auth-documented"] = _auth(True)
+
+
+# -- faults for the judgements of issue 11 (no verdict without an observation; the whole text) ---
+
+def _extents(d):
+    """The extent objects of a /collections or /collections/{id} document."""
+    for c in d.get("collections", []) if "collections" in d else [d]:
+        if isinstance(c, dict) and isinstance(c.get("extent"), dict):
+            yield c["extent"]
+
+
+def _pad_west(req, d):
+    """Double every spatial extent westward: still a true extent (it includes every feature),
+    but its south-west quarter now holds no feature."""
+    for ext in _extents(d):
+        sp = ext.get("spatial") or {}
+        sp["bbox"] = [[b[0] - (b[2] - b[0])] + list(b[1:]) for b in sp.get("bbox") or []]
+
+
+def _extent_3d(req, d):
+    for ext in _extents(d):
+        sp = ext.get("spatial") or {}
+        sp["bbox"] = [[b[0], b[1], -100, b[2], b[3], 100] for b in sp.get("bbox") or []]
+        sp["crs"] = "http://www.opengis.net/def/crs/OGC/0/CRS84h"
+
+
+def _drop_temporal(req, d):
+    for ext in _extents(d):
+        ext.pop("temporal", None)
+
+
+def _hide_first_collection(req, d):
+    if d.get("collections"):
+        d["collections"] = d["collections"][1:]
+
+
+def _drop_geojson_items_links(req, d):
+    for c in d.get("collections", []):
+        c["links"] = [lk for lk in c.get("links", []) if not (
+            lk.get("rel") == "items" and "geo+json" in (lk.get("type") or ""))]
+
+
+def _license_top_level(req, d):
+    moved = []
+    for c in d.get("collections", []):
+        moved += [lk for lk in c.get("links", []) if lk.get("rel") == "license"]
+        c["links"] = [lk for lk in c.get("links", []) if lk.get("rel") != "license"]
+    if moved:
+        d.setdefault("links", []).append(moved[0])
+
+
+def _limit_schema_edit(**changes):
+    def edit(req, d):
+        if "openapi" not in d:
+            return
+        for path, item in d.get("paths", {}).items():
+            if path.endswith("/items") and isinstance(item, dict):
+                for prm in item.get("get", {}).get("parameters", []):
+                    if isinstance(prm, dict) and prm.get("name") == "limit":
+                        prm["schema"].update(changes)
+    return edit
+
+
+def _no_free_form(req, d):
+    if "openapi" not in d:
+        return
+    for item in d.get("paths", {}).values():
+        for op in item.values() if isinstance(item, dict) else []:
+            if isinstance(op, dict) and isinstance(op.get("parameters"), list):
+                op["parameters"] = [prm for prm in op["parameters"]
+                                    if "vendorSpecificParameters" not in str(prm)]
+
+
+def _no_geometry(req, d):
+    for f in d.get("features", []) if d.get("type") == "FeatureCollection" else (
+            [d] if d.get("type") == "Feature" else []):
+        f["geometry"] = None
+
+
+for _n, _p, _e in (
+        ("extent-west-padded", r"^/collections(/[^/]+)?/?$", _pad_west),
+        ("extent-3d", r"^/collections(/[^/]+)?/?$", _extent_3d),
+        ("drop-temporal-extent", r"^/collections(/[^/]+)?/?$", _drop_temporal),
+        ("collections-hide-one", r"^/collections/?$", _hide_first_collection),
+        ("collections-no-geojson-items-link", r"^/collections/?$", _drop_geojson_items_links),
+        ("license-top-level", r"^/collections/?$", _license_top_level),
+        ("openapi-limit-max-5", r"^/openapi/?$", _limit_schema_edit(maximum=5)),
+        ("openapi-limit-min-5", r"^/openapi/?$", _limit_schema_edit(minimum=5)),
+        ("openapi-no-free-form", r"^/openapi/?$", _no_free_form),
+        ("items-no-geometry", r"/items(/[^/]+)?/?$", _no_geometry),
+):
+    _json_edit(_n, _p, _e)
+
+
+@request_fault("bbox-answers-empty")
+def _(req: Request):
+    """Every bbox query is answered with an empty page (the filter selects nothing)."""
+    if req.is_items and req.param("bbox"):
+        return Response.from_json(200, {"type": "FeatureCollection", "features": [],
+                                        "numberReturned": 0, "links": [
+                                            {"rel": "self", "type": "application/geo+json",
+                                             "href": req.base + req.path}]},
+                                  **{"Content-Type": "application/geo+json"})
+    return None
+
+
+@request_fault("bbox-500")
+def _(req: Request):
+    if req.is_items and req.param("bbox"):
+        return Response.exception(500, "InternalError", "bbox not supported")
+    return None
+
+
+@fault("next-forever")
+def _(req: Request, resp: Response) -> None:
+    """Every items page links a next page, also past the end: paging never ends."""
+    data = resp.json()
+    if req.is_items and isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        if not any(lk.get("rel") == "next" for lk in data.get("links", [])):
+            q = {k: v[0] for k, v in req.query.items()}
+            limit = int(q.get("limit") or 10)
+            q["offset"] = str(int(q.get("offset") or 0) + limit)
+            data.setdefault("links", []).append({"rel": "next", "type": "application/geo+json",
+                                                 "href": f"{req.base}{req.path}?{urlencode(q)}"})
+            resp.set_json(data)
+
+
+@request_fault("unknown-param-400-except-items")
+def _(req: Request):
+    """Unknown query parameters are rejected, except on items, whose operation declares the
+    free-form parameter vendorSpecificParameters in pygeoapi's OpenAPI document (ignored)."""
+    if req.is_items:
+        return None
+    return FAULTS["unknown-param-400"].request(req)
+
+
+@fault("errors-500-problem")
+def _(req: Request, resp: Response):
+    """Every client error (4xx) becomes HTTP 500 with an RFC 7807 problem+json body."""
+    if 400 <= resp.status < 500:
+        out = Response.from_json(500, {"type": "about:blank", "title": "Internal Server Error",
+                                       "status": 500, "detail": "client error turned into 500"})
+        out.headers["Content-Type"] = "application/problem+json"
+        return out
+    return None
+
+
+@request_fault("openapi-204")
+def _(req: Request):
+    if req.path.rstrip("/") == "/openapi":
+        return Response(204)
+    return None
+
+
+combine("extent-west-padded+bbox-empty", "extent-west-padded", "bbox-answers-empty")
+combine("unknown-param-400-free-form-undeclared", "unknown-param-400-except-items",
+        "openapi-no-free-form")
+combine("repaired+unknown-param-free-form", "unknown-param-400-except-items",
+        "bbox-out-of-range-400", "bbox-6-to-4", "datetime-out-of-range-empty",
+        "geojson-media-type", "number-returned-fixed", "html-all-links", "etag-and-link-header",
+        "openapi-self-contained")
+combine("repaired+drop-temporal-extent", "repaired", "drop-temporal-extent")
+combine("raised-limit-minimum", "openapi-limit-min-5", "reject-small-limit")
+combine("no-geometry-no-temporal-extent", "items-no-geometry", "drop-temporal-extent")

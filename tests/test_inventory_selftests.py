@@ -90,9 +90,9 @@ def test_demo_certifies_pygeoapi_and_mosquitto(oup, tmp_path):
     packet logs in the evidence."""
     res = oup("demo", "--profile", "open-protocols", "--out", tmp_path / "demo")
     assert res.code == 0, res.describe()
-    report = json.loads((tmp_path / "demo" / "report" / "report.json").read_text())
+    report = json.loads((tmp_path / "demo" / "open-protocols" / "report" / "report.json").read_text())
     assert report["summary"]["counts"]["PASS"] == len(load_profile(PROFILE).requirements)
-    ev = (tmp_path / "demo" / "report" / "evidence.jsonl").read_text()
+    ev = (tmp_path / "demo" / "open-protocols" / "report" / "evidence.jsonl").read_text()
     assert '"kind": "mqtt"' in ev and "PUBCOMP" in ev
 
 

@@ -55,3 +55,48 @@ def test_ogc_features_nothing_passes(mode, blank, oup, tmp_path):
     assert undecided and all("precondition not met" in r["message"] or "judged nothing"
                              in r["message"] for r in undecided), \
         [r["message"] for r in undecided if "precondition not met" not in r["message"]][:3]
+
+
+# -- NGSI-LD (profile mim1-ngsi-ld) and Smart Data Models (profile mim2-data-models) ----------
+
+def _ngsi_target(tmp_path, url: str, writes: bool):
+    import json
+    path = tmp_path / f"ngsi-{writes}.json"
+    path.write_text(json.dumps({
+        "name": "blank NGSI-LD target", "interfaces": [{"kind": "ngsi-ld", "url": url}],
+        "writes_allowed": writes,
+        "claims": {"conformance_classes": ["ngsi-ld:core", "ngsi-ld:mqtt-notifications",
+                                           "ngsi-ld:temporal"]}}))
+    return path
+
+
+@pytest.mark.parametrize("writes", [True, False])
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_ngsi_ld_nothing_passes(mode, writes, blank, oup, tmp_path):
+    res = oup("run", "--profile", "mim1-ngsi-ld", "--target",
+              _ngsi_target(tmp_path, blank.url(mode), writes), "--out", tmp_path / "out",
+              "--quiet", timeout=180)
+    rows = _no_pass(res, mode)
+    assert res.code in (1, 3), res.describe()
+    verdicts = {r["requirement"]: r["verdict"] for r in rows}
+    # what a blank target visibly breaks, writes or not: refusals with the spec's status
+    for rid in ("ngsi-ld:5.7.1/not-found", "ngsi-ld:5.7.2/query-needs-filter",
+                "ngsi-ld:6.3.4/not-acceptable"):
+        assert verdicts[rid] == "FAIL", f"{mode}: {rid} is {verdicts[rid]}"
+    if writes:
+        assert verdicts["ngsi-ld:5.6.1/create"] == "FAIL"
+        # the temporal rows need a history the target never kept: undecided, not FAIL
+        assert all(verdicts[r] == "INCONCLUSIVE" for r in verdicts if "temporal" in r)
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_mim2_nothing_passes(mode, blank, oup, tmp_path):
+    res = oup("run", "--profile", "mim2-data-models", "--target",
+              _ngsi_target(tmp_path, blank.url(mode), False), "--out", tmp_path / "out",
+              "--quiet", timeout=120)
+    rows = _no_pass(res, mode)
+    # no EntityTypeList, nothing to sample: every row undecided with the reason (the NGSI-LD
+    # API itself is mim1-ngsi-ld's to judge); the previous judgement FAILed all four on 404
+    for r in rows:
+        assert r["verdict"] == "INCONCLUSIVE", (mode, r["requirement"], r["verdict"])
+        assert "no entities to sample" in r["message"] and "/types" in r["message"], r

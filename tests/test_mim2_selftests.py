@@ -91,3 +91,54 @@ def test_unknown_types_in_the_default_vocabulary_are_reported(oup, ref, tmp_path
     assert res.row("mim2:known-models")["verdict"] == "FAIL"
     assert res.row("mim2:type-namespaces")["verdict"] == "FAIL"
     assert "Thing (NGSI-LD default context)" in str(res.row("mim2:type-namespaces")["actual"])
+    # no attribute carries a unitCode: nothing to judge (the previous judgement PASSed)
+    units = res.row("mim2:unit-codes")
+    assert units["verdict"] == "INCONCLUSIVE" and "unitCode" in units["message"], units
+
+
+MIM2_ROWS = ("mim2:known-models", "mim2:valid-entities", "mim2:type-namespaces")
+
+
+def _no_units(res):
+    # of the shipped examples only AirQualityObserved carries unitCode: nothing to judge
+    row = res.row("mim2:unit-codes")
+    assert row["verdict"] == "INCONCLUSIVE" and "carries a unitCode" in row["message"], row
+
+
+def test_jsonld_compacted_answers_validate_after_normalisation(oup, ref, shared_data, tmp_path):
+    """A broker that answers as JSON-LD compaction gives it (fixture mode jsonld-compacted:
+    one-element arrays as their element, DateTime values as typed values) holds the same data
+    as the sound one: every row PASSes. Two entities per model, so that each sample is an
+    array: the previous judgement FAILed mim2:valid-entities (OffStreetParking
+    /allowedVehicleType, ParkingSpot /category ...: 'is not of type array')."""
+    ents = _examples(shared_data, skip=("AirQualityObserved",))
+    ents += [dict(copy.deepcopy(e), id=e["id"] + "-2") for e in ents]
+    res = _run(oup, ref, tmp_path, "jsonld-compacted", ents)
+    for rid in MIM2_ROWS:
+        assert res.row(rid)["verdict"] == "PASS", res.row(rid)
+    _no_units(res)
+    msg = res.row("mim2:valid-entities")["message"]
+    assert "single values -> one-element arrays" in msg and "JSON-LD value objects" in msg, msg
+
+
+def test_a_platform_with_one_type_is_judged_on_that_type(oup, ref, shared_data, tmp_path):
+    """With one type, a compacted EntityTypeList gives typeList as a string (the term has no
+    @container), and the one-entity query answer is the entity object, not an array. The
+    previous judgement sampled the string's characters as types: known-models and
+    type-namespaces FAILed ("h", "t", "t", "p", ...), valid-entities was INCONCLUSIVE."""
+    res = _run(oup, ref, tmp_path, "jsonld-compacted+one",
+               [sdm.example(shared_data, "ParkingSpot")])
+    for rid in MIM2_ROWS:
+        assert res.row(rid)["verdict"] == "PASS", res.row(rid)
+    _no_units(res)
+    assert "ParkingSpot: 1/1 valid" in res.row("mim2:valid-entities")["message"]
+
+
+def test_single_value_is_not_wrapped_when_that_does_not_help(oup, ref, shared_data, tmp_path):
+    """Normalisation keeps a one-element array only where it removes a violation: a wrong
+    single value (a number where the model wants an array of strings) is still reported."""
+    spot = copy.deepcopy(sdm.example(shared_data, "ParkingSpot"))
+    spot["category"]["value"] = 7
+    res = _run(oup, ref, tmp_path, "jsonld-compacted+wrong", [spot], "mim2:valid-entities")
+    row = res.row("mim2:valid-entities")
+    assert row["verdict"] == "FAIL" and "/category" in row["actual"], row

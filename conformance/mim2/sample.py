@@ -6,7 +6,7 @@ from typing import Any
 
 from oupcheck.evidence import Exchange
 from oupcheck.http import BodyUnusable, EvidenceClient
-from oupcheck.verdicts import CheckFailed, Inconclusive
+from oupcheck.verdicts import Inconclusive
 
 
 class Sampler:
@@ -17,27 +17,48 @@ class Sampler:
         self._entities: dict[tuple[str, bool], tuple[Exchange, list[dict]]] = {}
 
     def types(self) -> tuple[Exchange, list[str]]:
+        """The entity types to sample (GET /types, an EntityTypeList, clause 5.7.5 / 5.2.24).
+
+        The list is what the MIM2 rows judge with, not what they judge: when it cannot be had
+        the rows are INCONCLUSIVE (the NGSI-LD API itself is the mim1-ngsi-ld profile's)."""
         if self._types is None:
             ex = self.http.get(self.base + "/types", accept="application/json",
                                note="entity types (full IRIs: no @context sent)")
-            if ex.status != 200:
-                raise CheckFailed("the entity types cannot be listed", expected="200 at /types",
-                                  actual=f"HTTP {ex.status}", evidence=ex)
-            try:
-                doc = EvidenceClient.json(ex)
-            except BodyUnusable as exc:
-                raise CheckFailed("/types is not JSON", expected="EntityTypeList",
-                                  actual=str(exc), evidence=ex) from None
-            types = doc.get("typeList") if isinstance(doc, dict) else None
-            if types is None and isinstance(doc, list):  # detailed form
-                types = [t.get("typeName", t.get("id")) for t in doc if isinstance(t, dict)]
-            limit = int(self.run.param("max_types", 20))
-            self._types = (ex, [t for t in (types or []) if isinstance(t, str)][:limit])
+            self._types = (ex, self._type_list(ex))
         else:
             self.http.store.cite(self._types[0])
-        if not self._types[1]:
-            raise Inconclusive("the target holds no entities to sample", evidence=self._types[0])
+        ex, types = self._types
+        if not types:
+            raise Inconclusive(f"the target holds no entities to sample ({self._why})",
+                               evidence=ex, decide="point the target file at an NGSI-LD "
+                               "platform that holds entities (GET /ngsi-ld/v1/types lists "
+                               "their types)")
         return self._types
+
+    _why = ""
+
+    def _type_list(self, ex: Exchange) -> list[str]:
+        if ex.status != 200:
+            self._why = f"GET /types answered HTTP {ex.status}, not an EntityTypeList"
+            return []
+        try:
+            doc = EvidenceClient.json(ex)
+        except BodyUnusable as exc:
+            self._why = f"GET /types is not JSON: {exc}"
+            return []
+        types = doc.get("typeList") if isinstance(doc, dict) else None
+        if types is None and isinstance(doc, list):  # detailed form
+            types = [t.get("typeName", t.get("id")) for t in doc if isinstance(t, dict)]
+        if isinstance(types, str):
+            # typeList has no @container in the core @context: JSON-LD compaction writes a
+            # one-element list as its element
+            types = [types]
+        if not isinstance(types, list):
+            self._why = "GET /types answered 200 without a typeList"
+            return []
+        self._why = "GET /types lists no type"
+        limit = int(self.run.param("max_types", 20))
+        return [t for t in types if isinstance(t, str)][:limit]
 
     def entities(self, type_iri: str, key_values: bool = True) -> tuple[Exchange, list[dict]]:
         key = (type_iri, key_values)
@@ -48,6 +69,8 @@ class Sampler:
             ex = self.http.get(self.base + "/entities", params=params, accept="application/json",
                                note=f"sample of {type_iri}")
             doc = EvidenceClient.json(ex) if ex.status == 200 else []
+            if isinstance(doc, dict) and "id" in doc:
+                doc = [doc]  # JSON-LD compaction of a one-element array (one entity)
             self._entities[key] = (ex, [e for e in doc if isinstance(e, dict)]
                                    if isinstance(doc, list) else [])
         else:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import time
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 from urllib.parse import quote
 
 import pytest
@@ -115,6 +117,15 @@ class NgsiAPI:
                        params=params, note="retrieve the probe entity")
         return ex, self.json(ex) if ex.status == 200 else None
 
+    def read_back(self, eid: str, what: str) -> tuple[Exchange, dict[str, Any]]:
+        """Retrieve the probe entity to see what a write did. Retrieval is the row
+        ngsi-ld:5.7.1/retrieve's: when it fails the writing check is INCONCLUSIVE."""
+        ex, doc = self.retrieve(eid)
+        expect(ex.status == 200 and isinstance(doc, dict),
+               f"the probe entity cannot be retrieved after {what} (HTTP {ex.status}); "
+               "retrieval is judged by ngsi-ld:5.7.1/retrieve", evidence=ex, pre=True)
+        return ex, doc
+
     def query(self, params: dict, *, accept: str = JSON, ctx: str | None = None,
               note: str = "query entities") -> tuple[Exchange, Any]:
         ex = self.send("GET", "/entities", accept=accept, ctx=ctx, params=params, note=note)
@@ -123,6 +134,29 @@ class NgsiAPI:
     @staticmethod
     def json(ex: Exchange) -> Any:
         return EvidenceClient.json(ex)
+
+    def poll(self, probe: Callable[[], tuple[Exchange, Any]],
+             ready: Callable[[Exchange, Any], bool], bound: float,
+             keep_polling: Callable[[Exchange], bool] | None = None) -> "Polled":
+        """Read until ``ready`` holds or ``bound`` seconds have passed (read-after-write where
+        the standard sets no timing, e.g. history kept by a separate temporal store).
+
+        Every read is recorded as evidence; the result says how long it took and how many
+        reads were made. ``keep_polling`` (default: 200 or 404) says which answers may still
+        change by waiting; any other answer ends the wait at once (a 400 does not become a 200)."""
+        keep = keep_polling or (lambda ex: ex.status in (200, 404))
+        t0 = time.monotonic()
+        delay, reads = 0.1, 0
+        while True:
+            ex, doc = probe()
+            reads += 1
+            waited = time.monotonic() - t0
+            if ready(ex, doc):
+                return Polled(ex, doc, waited, reads, bound, True)
+            if waited >= bound or not keep(ex):
+                return Polled(ex, doc, waited, reads, bound, False)
+            time.sleep(min(delay, max(0.0, bound - waited)))
+            delay = min(delay * 2, 1.0)
 
     def ok(self, ex: Exchange, status: int | tuple[int, ...], what: str) -> None:
         allowed = (status,) if isinstance(status, int) else status
@@ -169,8 +203,39 @@ class NgsiAPI:
         return left
 
 
+@dataclass
+class Polled:
+    """The last read of a bounded wait and how long the wait took."""
+    ex: Exchange
+    doc: Any
+    waited: float
+    reads: int
+    bound: float
+    ready: bool
+
+    def describe(self) -> str:
+        n = f"{self.reads} read{'s' if self.reads != 1 else ''}"
+        if self.ready:
+            when = "at the first read" if self.reads == 1 else f"after {self.waited:.1f} s"
+            return f"visible {when} (bound {self.bound:g} s, {n})"
+        if self.waited >= self.bound:
+            return (f"not visible within the bound of {self.bound:g} s ({n}; the last is the "
+                    "evidence)")
+        return (f"HTTP {self.ex.status} after {self.waited:.1f} s ({n}): an answer that waiting "
+                f"does not change")
+
+
+def entities_of(doc: Any) -> list[dict[str, Any]]:
+    """The entities of a query answer: an array, or (JSON-LD compaction of a one-element
+    array, which the ETSI NGSI-LD test suite also accepts: "response body can be a json object
+    if it contains one element") a single entity object."""
+    if isinstance(doc, dict) and "id" in doc:
+        return [doc]
+    return [e for e in doc if isinstance(e, dict)] if isinstance(doc, list) else []
+
+
 def ids_of(doc: Any) -> list[str]:
-    return [e.get("id") for e in doc if isinstance(e, dict)] if isinstance(doc, list) else []
+    return [e.get("id") for e in entities_of(doc)]
 
 
 def value_of(attr: Any) -> Any:
@@ -183,5 +248,6 @@ def next_link(ex: Exchange) -> str | None:
     return m.group(1) if m else None
 
 
-__all__ = ["ERR", "NgsiAPI", "requirement", "CheckFailed", "Inconclusive", "expect", "ids_of",
+__all__ = ["ERR", "NgsiAPI", "Polled", "entities_of",
+           "requirement", "CheckFailed", "Inconclusive", "expect", "ids_of",
            "value_of", "next_link", "JSON", "LD", "GEO", "MERGE", "CORE", "TYPE", "CONTEXT"]

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from .api import CORE, GEO, LD, TYPE, CheckFailed, Inconclusive, expect, ids_of, next_link, \
-    requirement
+from .api import CORE, GEO, LD, TYPE, CheckFailed, Inconclusive, entities_of, expect, ids_of, \
+    next_link, requirement
 from .jsonld import expand, loader_for
 
 
@@ -42,6 +42,10 @@ def _pop(ngsi):
     return f".*{ngsi.tag}-pop-.*"
 
 
+def _first(doc) -> dict:
+    return next(iter(entities_of(doc)), {})
+
+
 @requirement("5.7.1/retrieve")
 def test_retrieve_entity(ngsi, oup_run):
     ent = ngsi.entity()
@@ -72,12 +76,16 @@ def test_retrieve_unknown_entity(ngsi):
 def test_query_by_type_id_and_pattern(ngsi, population):
     ids = [e["id"] for e in population]
     ex, doc = ngsi.query({"type": TYPE, "idPattern": _pop(ngsi), "limit": 100})
+    ngsi.ok(ex, 200, "a query by type and idPattern is not answered 200")
     expect(set(ids) <= set(ids_of(doc)), "query by type and idPattern misses entities",
            expected=ids, actual=_ours(ngsi, ids_of(doc)), evidence=ex)
     ex2, doc2 = ngsi.query({"type": "OupcheckNoSuchType", "idPattern": _pop(ngsi)})
+    # a type nothing has is a valid query with an empty result (200 []), not an error
+    ngsi.ok(ex2, 200, "a query by a type no entity has is not answered 200 (an empty list)")
     expect(not ids_of(doc2), "query by another type returns the probe entities",
            expected=[], actual=ids_of(doc2)[:3], evidence=ex2)
     ex3, doc3 = ngsi.query({"id": ids[0], "type": TYPE})
+    ngsi.ok(ex3, 200, "a query by id is not answered 200")
     expect(ids_of(doc3) == [ids[0]], "query by id does not return exactly that entity",
            expected=[ids[0]], actual=ids_of(doc3), evidence=ex3)
 
@@ -86,12 +94,14 @@ def test_query_by_type_id_and_pattern(ngsi, population):
 def test_query_projection(ngsi, population):
     eid = population[0]["id"]
     ex, doc = ngsi.query({"id": eid, "type": TYPE, "attrs": "temperature"})
-    got = doc[0] if doc else {}
+    ngsi.ok(ex, 200, "a query with attrs is not answered 200")
+    got = _first(doc)
     expect("temperature" in got and "district" not in got,
            "attrs does not restrict the attributes returned",
            expected="temperature only", actual=sorted(got), evidence=ex)
     ex2, doc2 = ngsi.query({"id": eid, "type": TYPE, "omit": "district"})
-    got2 = doc2[0] if doc2 else {}
+    ngsi.ok(ex2, 200, "a query with omit is not answered 200")
+    got2 = _first(doc2)
     expect("district" not in got2 and "temperature" in got2, "omit does not drop the attribute",
            expected="district omitted", actual=sorted(got2), evidence=ex2)
 
@@ -100,6 +110,7 @@ def test_query_projection(ngsi, population):
 def test_query_q(ngsi, population):
     ex, doc = ngsi.query({"type": TYPE, "q": 'temperature>20;district=="Centrum"',
                           "idPattern": _pop(ngsi)})
+    ngsi.ok(ex, 200, "a query with q is not answered 200")
     expect(_ours(ngsi, ids_of(doc)) == [population[2]["id"]], "q does not filter as given",
            expected=[population[2]["id"]], actual=_ours(ngsi, ids_of(doc)), evidence=ex)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from oupcheck.http import BodyUnusable
 
+from oupcheck.verdicts import judged
+
 from .api import CORE, ERR, JSON, LD, TYPE, Inconclusive, expect, requirement
 
 
@@ -56,14 +58,23 @@ def test_unsupported_content_type_gets_415(ngsi):
 
 
 @requirement("6.3.2/problem-details")
-def test_errors_are_problem_details(ngsi):
+def test_errors_are_problem_details(ngsi, oup_run):
+    """The probes are client errors (an unknown entity, an invalid limit, an Accept the API
+    cannot produce): only their 4xx answers are judged. A 5xx answer is the server failing
+    on a client error (RFC 9110 clause 15.6), not an error answer to a client error: it does
+    not count for this row (the rows of those refusals judge their status)."""
     answers = [ngsi.retrieve(f"urn:ngsi-ld:{TYPE}:{ngsi.tag}-absent")[0],
                ngsi.query({"type": TYPE, "limit": "-1"}, note="invalid limit (error body)")[0],
                ngsi.query({"type": TYPE}, accept="text/csv", note="Accept text/csv (error)")[0]]
-    errors = [ex for ex in answers if ex.status >= 400]
+    errors = [ex for ex in answers if ex.status is not None and 400 <= ex.status < 500]
+    server = [f"HTTP {ex.status} to {ex.note}" for ex in answers
+              if ex.status is not None and ex.status >= 500]
+    judged("client-error answers", len(errors))
     if not errors:
-        raise Inconclusive("none of the error probes was answered with an error",
-                           evidence=answers)
+        raise Inconclusive("none of the client-error probes was answered with a client error "
+                           f"(4xx): {', '.join(f'HTTP {ex.status}' for ex in answers)}"
+                           + ("; a 5xx answer is the server failing, not the error answer "
+                              "this row judges" if server else ""), evidence=answers)
     for ex in errors:
         try:
             doc = ngsi.json(ex)
@@ -74,3 +85,6 @@ def test_errors_are_problem_details(ngsi):
         expect(ok, f"the HTTP {ex.status} answer is not ProblemDetails with an ETSI error type",
                expected="{type: https://uri.etsi.org/ngsi-ld/errors/..., title, status}",
                actual=ex.body_excerpt[:200] if ex.body_excerpt else None, evidence=ex)
+    oup_run.observe(f"{len(errors)} client-error answer(s) are ProblemDetails with an ETSI "
+                    "error type" + (f"; not judged (server errors): {', '.join(server)}"
+                                    if server else ""))

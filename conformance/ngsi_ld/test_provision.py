@@ -60,7 +60,7 @@ def test_update_attributes(ngsi):
                     "humidity": {"type": "Property", "value": 55}}, accept=None,
                    note="update attributes: one existing, one not")
     ngsi.ok(ex, (204, 207), "update attributes is not answered 204/207")
-    got, doc = ngsi.retrieve(ent["id"])
+    got, doc = ngsi.read_back(ent["id"], "update attributes")
     expect(value_of(doc.get("temperature")) == 30.0, "an existing attribute was not updated",
            expected=30.0, actual=value_of(doc.get("temperature")), evidence=[ex, got])
     expect("humidity" not in doc, "update attributes created an attribute that did not exist",
@@ -78,7 +78,7 @@ def test_append_attributes(ngsi):
                    {"humidity": {"type": "Property", "value": 55}}, accept=None,
                    note="append an attribute")
     ngsi.ok(ex, 204, "append attributes is not answered 204")
-    got, doc = ngsi.retrieve(ent["id"])
+    got, doc = ngsi.read_back(ent["id"], "append attributes")
     expect(value_of(doc.get("humidity")) == 55, "the appended attribute is missing",
            expected=55, actual=value_of(doc.get("humidity")), evidence=[ex, got])
 
@@ -90,7 +90,7 @@ def test_partial_attribute_update(ngsi):
     ex = ngsi.send("PATCH", f"/entities/{ent['id']}/attrs/district", {"value": "Noord"},
                    accept=None, note="partial update of one attribute")
     ngsi.ok(ex, 204, "partial attribute update is not answered 204")
-    got, doc = ngsi.retrieve(ent["id"])
+    got, doc = ngsi.read_back(ent["id"], "a partial attribute update")
     expect(value_of(doc.get("district")) == "Noord", "the attribute value did not change",
            expected="Noord", actual=value_of(doc.get("district")), evidence=[ex, got])
 
@@ -102,7 +102,7 @@ def test_delete_attribute(ngsi):
     ex = ngsi.send("DELETE", f"/entities/{ent['id']}/attrs/district", accept=None,
                    note="delete one attribute")
     ngsi.ok(ex, 204, "delete attribute is not answered 204")
-    got, doc = ngsi.retrieve(ent["id"])
+    got, doc = ngsi.read_back(ent["id"], "delete attribute")
     expect("district" not in doc, "the deleted attribute is still there", expected="absent",
            actual=doc.get("district"), evidence=[ex, got])
 
@@ -115,7 +115,7 @@ def test_merge_entity(ngsi):
                    {"humidity": {"type": "Property", "value": 40}}, accept=None,
                    note="merge entity (PATCH)")
     ngsi.ok(ex, 204, "merge entity is not answered 204")
-    got, doc = ngsi.retrieve(ent["id"])
+    got, doc = ngsi.read_back(ent["id"], "merge entity")
     expect(value_of(doc.get("humidity")) == 40 and "district" in doc,
            "merge did not keep the other attributes and add the new one",
            expected="humidity added, district kept", actual=sorted(doc), evidence=[ex, got])
@@ -129,7 +129,7 @@ def test_replace_entity(ngsi):
                    {"type": TYPE, "humidity": {"type": "Property", "value": 40}}, accept=None,
                    note="replace entity (PUT)")
     ngsi.ok(ex, 204, "replace entity is not answered 204")
-    got, doc = ngsi.retrieve(ent["id"])
+    got, doc = ngsi.read_back(ent["id"], "replace entity")
     expect(value_of(doc.get("humidity")) == 40 and "district" not in doc,
            "replace did not drop the attributes that were not given",
            expected="only humidity (and id, type)", actual=sorted(doc), evidence=[ex, got])
@@ -175,7 +175,8 @@ def test_ld_json_body_with_context(ngsi):
     ex = ngsi.create(ent, ctype=LD, expect_created=False)
     # 200 instead of 201 is the create row's finding; here: is the body @context used?
     ngsi.ok(ex, (200, 201), "an application/ld+json entity with @context is not accepted")
-    got, doc = ngsi.retrieve(ent["id"])  # core context only: own terms come back as IRIs
+    got, doc = ngsi.read_back(ent["id"], "an ld+json create")  # core context only: own
+    # terms come back as IRIs
     iri = "https://oupcheck.example/ns/OupcheckProbe"
     expect(doc and doc.get("type") == iri, "the @context in the body was not used to expand "
            "the entity's terms", expected=f"type {iri}", actual=(doc or {}).get("type"),

@@ -3,11 +3,12 @@ receiver on the callback host, subscribes, changes an entity and waits for the n
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from oupcheck.receivers import MqttListener
 
-from .api import TYPE, Inconclusive, expect, requirement
+from .api import TYPE, Inconclusive, expect, ids_of, requirement
 
 
 def _subscribe(ngsi, endpoint: str, note: str):
@@ -28,7 +29,7 @@ def _wait(ngsi, inbox, sid: str, eid: str, what: str):
 def _about(doc: dict, sid: str, eid: str) -> bool:
     note = doc.get("body", doc)  # the MQTT binding wraps the notification in {metadata, body}
     return isinstance(note, dict) and note.get("subscriptionId") == sid and \
-        any(isinstance(e, dict) and e.get("id") == eid for e in note.get("data") or [])
+        eid in ids_of(note.get("data"))
 
 
 @requirement("5.8.1/create-subscription")
@@ -53,11 +54,16 @@ def test_http_notification(ngsi):
                            evidence=ex)
     ent = ngsi.entity()
     ngsi.create(ent)
+    t0 = time.monotonic()
     found, rec = _wait(ngsi, ngsi.receiver, sid, ent["id"], ngsi.receiver.url("notify/http-check"))
-    expect(found is not None, "no notification arrived for a matching new entity",
+    bound = float(ngsi.run.param("notification_timeout_s", 10))
+    expect(found is not None, f"no notification arrived for a matching new entity within the "
+           f"bound of {bound:g} s (notification_timeout_s)",
            expected=f"a Notification for {ent['id']}", actual="nothing", evidence=[ex, rec])
     expect(found.json.get("type") == "Notification", "the notification is not of type "
            "Notification", expected="Notification", actual=found.json.get("type"), evidence=rec)
+    ngsi.run.observe(f"a Notification for the new entity arrived {time.monotonic() - t0:.1f} s "
+                     f"after its creation (bound {bound:g} s)")
 
 
 @requirement("5.8.6/mqtt-notification")
@@ -65,7 +71,8 @@ def test_mqtt_notification(ngsi, oup_run):
     mqtt = oup_run.target.interface("mqtt")
     if mqtt is None:
         raise Inconclusive("the target file names no MQTT broker (an interface of kind mqtt) "
-                           "for notifications")
+                           "for notifications", decide="add the broker the platform publishes "
+                           "notifications to as an interface of kind mqtt in the target file")
     u = urlsplit(mqtt.url)
     topic = f"oupcheck/{ngsi.tag}/notifications"
     listener = MqttListener(oup_run.store, u.hostname, u.port or 1883, topic)
@@ -77,8 +84,13 @@ def test_mqtt_notification(ngsi, oup_run):
                                evidence=ex)
         ent = ngsi.entity()
         ngsi.create(ent)
+        t0 = time.monotonic()
         found, rec = _wait(ngsi, listener, sid, ent["id"], f"mqtt://{u.hostname}/{topic}")
-        expect(found is not None, "no MQTT notification arrived for a matching new entity",
+        bound = float(ngsi.run.param("notification_timeout_s", 10))
+        expect(found is not None, "no MQTT notification arrived for a matching new entity "
+               f"within the bound of {bound:g} s (notification_timeout_s)",
                expected=f"a message on {topic}", actual="nothing", evidence=[ex, rec])
+        ngsi.run.observe(f"the notification arrived on {topic} {time.monotonic() - t0:.1f} s "
+                         f"after the entity was created (bound {bound:g} s)")
     finally:
         listener.stop()

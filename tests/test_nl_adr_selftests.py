@@ -17,6 +17,7 @@ import requests
 from oupcheck.platforms import certs, nginx
 from oupcheck.profile import load_profile
 
+from .support import security_faults  # noqa: F401  (registers the faults)
 from .support.cli import CliResult
 from .support.ogc_faults import _stub_external_refs
 
@@ -74,6 +75,8 @@ VARIANTS: dict[str, tuple[dict, Callable[[dict], None] | None]] = {
     "adr-plain-errors": ({"problem_errors": False}, None),
     "adr-weak-tls": ({"protocols": nginx.WEAK.protocols, "ciphers": nginx.WEAK.ciphers,
                       "key_kind": "rsa-3072"}, None),
+    # the document's shortest concrete path is one the API does not serve
+    "adr-phantom-path": ({}, _add_path("/a")),
 }
 
 # (profile version, rule) -> (variant that breaks it, variant that keeps it)
@@ -140,15 +143,24 @@ class Gateway:
         for f in self.fronts.values():
             f.stop()
 
-    def run(self, version: str, name: str, only: str | None = None) -> CliResult:
-        key = (version, name, None if name == "adr-good" else only)
+    def run(self, version: str, name: str, only: str | None = None,
+            scan: Callable[[dict], None] | None = None) -> CliResult:
+        """``scan``: judge TLS from the adr-good run's recorded scan, changed by ``scan``."""
+        key = (version, name, None if name == "adr-good" else only, scan)
         if key not in self.runs:
             front = self.front(name)
-            target = self.dir / f"target-{name}.yaml"
+            target = self.dir / f"target-{name}-{len(self.runs)}.yaml"
+            tls: dict[str, Any] = {"ca_file": str(self.ca[0])}
+            if scan is not None:
+                recorded = copy.deepcopy(self.recorded_scan(version))
+                scan(recorded["scan_result"])
+                tls["scan_file"] = str(self.dir / f"scan-{len(self.runs)}.json")
+                Path(tls["scan_file"]).write_text(
+                    json.dumps({"server_scan_results": [recorded]}), encoding="utf-8")
             target.write_text(json.dumps({
                 "name": f"nginx gateway {name} before pygeoapi",
                 "interfaces": [{"kind": "http", "url": front.url}],
-                "tls": {"ca_file": str(self.ca[0])}, "allowed_origins": [CITY]}))
+                "tls": tls, "allowed_origins": [CITY]}))
             out = self.dir / f"out-{len(self.runs)}-{version}-{name}"
             argv = ["run", "--profile", f"nl-api-design-rules-{version}", "--target", target,
                     "--out", out, "--quiet"]
@@ -158,6 +170,15 @@ class Gateway:
             assert res.report is not None, res.describe()
             self.runs[key] = res
         return self.runs[key]
+
+    def recorded_scan(self, version: str) -> dict:
+        res = self.run(version, "adr-good")
+        out = Path(res.args[res.args.index("--out") + 1])
+        for line in (out / "evidence.jsonl").read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            if rec.get("kind") == "tls-scan":
+                return rec["data"]
+        raise AssertionError("the adr-good run recorded no TLS scan")
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +219,59 @@ def test_good_gateway_meets_every_technical_rule(version, gateway):
     assert checked and all(r["verdict"] == "PASS" for r in checked), \
         [(r["requirement"], r["verdict"], r["message"]) for r in checked if r["verdict"] != "PASS"]
     assert res.code == 0
+
+
+# -- judgements that changed (issue 11): each test fails on the old judgement -----------------
+
+def _insecure_renegotiation(sr: dict) -> None:
+    sr["session_renegotiation"]["result"]["supports_secure_renegotiation"] = False
+
+
+def _dhe_2048(sr: dict) -> None:
+    """A DHE suite that v2.1 rates sufficient, with a 2048-bit group (phase-out in v2.1)."""
+    sr["tls_1_2_cipher_suites"]["result"]["accepted_cipher_suites"].append({
+        "cipher_suite": {"name": "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", "is_anonymous": False,
+                         "key_size": 256, "openssl_name": "DHE-RSA-AES256-GCM-SHA384"},
+        "ephemeral_key": {"type_name": "DH", "size": 2048}})
+
+
+def _unlimited_client_renegotiation(sr: dict) -> None:
+    sr["session_renegotiation"]["result"].update(
+        is_vulnerable_to_client_renegotiation_dos=True, client_renegotiations_success_count=11)
+
+
+@pytest.mark.slow
+def test_tls_rule_judges_every_option_and_key_size_ncsc_rates(gateway):
+    """/core/transport/tls "Supporting any protocols, algorithms, key sizes, options or
+    ciphers that are deemed insufficient or phased out by NCSC will lead to failure". Old: only
+    versions, suites, EC groups, compression, 0-RTT and the leaf were judged, so insecure
+    renegotiation (insufficient, v2.1 table 12) and a 2048-bit DH group (phase-out, v2.1 table
+    10) PASSed. New: FAIL. Client-initiated renegotiation is sufficient in v2.1 (table 13):
+    still PASS."""
+    rid = A + "/core/transport/tls"
+    for mutate, what in ((_insecure_renegotiation, "insecure renegotiation"),
+                         (_dhe_2048, "DH-2048")):
+        row = gateway.run("2.1.0", "adr-good", rid, scan=mutate).row(rid)
+        assert row["verdict"] == "FAIL" and what in row["actual"], row
+    row = gateway.run("2.1.0", "adr-good", rid, scan=_unlimited_client_renegotiation).row(rid)
+    assert row["verdict"] == "PASS", row
+
+
+@pytest.mark.slow
+def test_trailing_slash_404_counts_only_when_the_resource_itself_is_served(gateway):
+    """The OpenAPI document's shortest path (/a) is not served: /a/ answers 404 as /a does.
+    Old: PASS (404 to the slash); new: INCONCLUSIVE (the control, /a itself, is not 2xx)."""
+    rid = A + "/core/no-trailing-slash"
+    row = gateway.run("2.1.0", "adr-phantom-path", rid).row(rid)
+    assert row["verdict"] == "INCONCLUSIVE" and "/a itself" in row["message"], row
+
+
+def test_problem_details_row_does_not_pass_a_server_error(fault_proxy, oup, tmp_path):
+    """An unknown resource answered 500 application/problem+json: old PASS (an error in
+    problem format), new INCONCLUSIVE (a 5xx is not the answer to a client error)."""
+    rid = L + "use-problem-schema"
+    res = oup("run", "--profile", "nl-api-design-rules-2.1.0", "--target",
+              fault_proxy.url("problem-500-on-unknown"), "--out", tmp_path / "o", "--quiet",
+              "--only", rid)
+    row = res.row(rid)
+    assert row["verdict"] == "INCONCLUSIVE" and "HTTP 500" in row["message"], row

@@ -13,6 +13,10 @@ from oupcheck.evidence import Exchange
 from oupcheck.tlsscan import ScanResult, load_recorded, scan
 from oupcheck.verdicts import Inconclusive
 
+# what a user can do when the API root does not answer (the control of the HTTP-level rows)
+DECIDE_ROOT = ("give the URL of the API's root (its landing page, which answers 2xx with a "
+               "document) as the target")
+
 
 class Endpoint:
     """Where the platform is served, as the checks need it."""
@@ -31,10 +35,40 @@ class Endpoint:
         self.guideline = str(run.param("ncsc_guideline", "2025-05"))
         self._scan: ScanResult | None = None
         self._scan_ex: Exchange | None = None
+        self._root: Exchange | None = None
+        self._probes: dict[str, tuple[Any, Exchange]] = {}
 
     @property
     def base(self) -> str:
         return self.url if self.url.endswith("/") else self.url + "/"
+
+    def api_root(self, http: Any) -> Exchange:
+        """The API root (landing page) as the interface's client sees it, fetched once per run
+        and cited by every row that judges it."""
+        if self._root is None:
+            self._root = http.get(self.base, accept="application/json",
+                                  note="API root (headers are judged here; the control that "
+                                       "the API answers at all)")
+        else:
+            self.run.store.cite(self._root)
+        return self._root
+
+    def require_api(self, http: Any, what: str) -> Exchange:
+        """The control of every HTTP-level row: the API root answers 2xx with a document.
+
+        A target that answers 404 (or an empty 200) to its own landing page serves nothing to
+        judge: a header, an error page or a refused debug path seen there says nothing about
+        the API, so the row is INCONCLUSIVE instead of passing on nothing."""
+        ex = self.api_root(http)
+        if not 200 <= (ex.status or 0) < 300:
+            raise Inconclusive(f"the API root {ex.url} answers HTTP {ex.status}: there is no "
+                               f"API answer to judge {what} on (is the target URL the root of "
+                               "the API?)", evidence=ex, decide=DECIDE_ROOT)
+        if not has_content(ex):
+            raise Inconclusive(f"the API root {ex.url} answers HTTP {ex.status} with an empty "
+                               f"document: the target serves nothing to judge {what} on",
+                               evidence=ex, decide=DECIDE_ROOT)
+        return ex
 
     def plain_http_url(self) -> str:
         spec = self.run.target.spec
@@ -82,6 +116,26 @@ class Endpoint:
                                  self._scan_ex.id)
         return self._scan, self._scan_ex
 
+    def live_tls_probe(self, name: str, what: str, fn: Any) -> tuple[Any, Exchange]:
+        """A TLS handshake of the suite's own (tlsprobe.py), run once per run and recorded as
+        a ``tls-probe`` exchange; on a replayed scan there is no live server to ask."""
+        if name in self._probes:
+            self.run.store.cite(self._probes[name][1])
+            return self._probes[name]
+        if self.scan_file:
+            raise Inconclusive(f"{what} needs a live TLS handshake of the suite's own, and the "
+                               f"target is judged from a recorded scan ({self.scan_file})",
+                               decide="run against the live HTTPS endpoint (without "
+                                      "tls.scan_file)")
+        timeout = float(self.run.target.spec.limits.connect_timeout) + 5
+        started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        value, log, error = fn(self.host, self.port, self.server_name, timeout)
+        ex = self.run.store.probe("tls-probe", "TLS-HANDSHAKE", f"tls://{self.host}:{self.port}",
+                                  note=what, data={"result": value, "log": log}, error=error,
+                                  started=started)
+        self._probes[name] = (value, ex)
+        return value, ex
+
     def command(self, name: str) -> tuple[dict[str, Any], Exchange]:
         res, ex = self.tls()
         out = res.command(name)
@@ -89,6 +143,12 @@ class Endpoint:
             raise Inconclusive(f"the TLS scanner could not run {name}: {res.command_error(name)}",
                                evidence=ex)
         return out, ex
+
+
+def has_content(ex: Exchange) -> bool:
+    """The answer carries a document: not empty, not only white space, not {} / [] / null."""
+    body = (ex.body or b"").strip()
+    return bool(body) and body not in (b"{}", b"[]", b"null", b'""')
 
 
 def now() -> datetime:

@@ -6,11 +6,28 @@ settings only with a documented exception, which a black-box test cannot see).
 
 from __future__ import annotations
 
-from oupcheck.verdicts import CheckFailed, Inconclusive, expect
+from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect, judged
 
-from . import ncsc
+from . import ncsc, tlsprobe
 from .endpoint import now
 from .markers import requirement
+
+
+def _offered(res) -> set[str]:
+    """The protocol versions the scan found offered ("TLS 1.2", "TLS 1.3", ...)."""
+    return {ncsc.VERSIONS[c][0] for c in ncsc.VERSIONS if ncsc.accepted_suites(res.command(c))}
+
+
+def _only_tls13(endpoint, what: str) -> None:
+    """NOT_APPLICABLE for a TLS 1.2-and-earlier feature on a server that offers only TLS 1.3
+    (internet.nl: "Good: N/A (TLS 1.3)"); sslyze reports such features as absent without
+    having tried them, so the scan's value is no observation there."""
+    res, ex = endpoint.tls()
+    offered = _offered(res)
+    if offered == {"TLS 1.3"}:
+        raise NotApplicable(f"the server offers only TLS 1.3, which has no {what}: there is "
+                            "nothing to judge (the scanner's value for it is not a measurement)",
+                            evidence=ex)
 
 
 @requirement("ncsc-tls:versions")
@@ -23,6 +40,7 @@ def test_protocol_versions(endpoint):
     offered = ncsc.rated_versions(res, endpoint.guideline)
     expect(offered, "no protocol version could be negotiated", expected="TLS 1.2 and/or 1.3",
            actual="none", evidence=ex)
+    judged("protocol versions offered", len(offered))
     bad = ncsc.bad(offered)
     expect(not bad, f"the server offers protocol versions rated phase-out or insufficient "
            f"by NCSC {endpoint.guideline}", expected="only TLS 1.3 and TLS 1.2",
@@ -35,6 +53,7 @@ def test_cipher_suites(endpoint):
     rated = ncsc.rated_suites(res, endpoint.guideline)
     if not rated:
         raise Inconclusive("the scan found no accepted cipher suite", evidence=ex)
+    judged("cipher suites accepted", len(rated))
     bad = ncsc.bad(rated)
     expect(not bad, f"cipher suites rated phase-out or insufficient by NCSC {endpoint.guideline} "
            "are accepted", expected="only good or sufficient suites",
@@ -53,6 +72,11 @@ def test_key_exchange_groups(endpoint):
                 bits = int(key.get("size") or 0)
                 rated.append((f"DH-{bits} ({ncsc.suite_name(acc)})",
                               ncsc.dh_level(bits, endpoint.guideline)))
+    if not rated:
+        raise NotApplicable("the server offers no ephemeral key exchange (neither ECDHE groups "
+                            "nor finite-field DHE): there is no group to judge; static RSA key "
+                            "exchange is judged by the cipher-suites row", evidence=ex)
+    judged("key-exchange groups", len(rated))
     bad = ncsc.bad(rated)
     expect(not bad, f"key-exchange groups rated phase-out or insufficient by NCSC "
            f"{endpoint.guideline} are accepted", expected="only good or sufficient groups",
@@ -61,6 +85,7 @@ def test_key_exchange_groups(endpoint):
 
 @requirement("ncsc-tls:compression")
 def test_no_tls_compression(endpoint):
+    _only_tls13(endpoint, "TLS compression (RFC 8446 allows only the null method)")
     out, ex = endpoint.command("tls_compression")
     expect(not out.get("supports_compression"), "TLS compression is enabled (CRIME)",
            expected="no TLS compression", actual="compression accepted", evidence=ex)
@@ -68,12 +93,8 @@ def test_no_tls_compression(endpoint):
 
 @requirement("ncsc-tls:secure-renegotiation")
 def test_secure_renegotiation(endpoint):
+    _only_tls13(endpoint, "renegotiation")
     out, ex = endpoint.command("session_renegotiation")
-    res, _ = endpoint.tls()
-    only_13 = not any(ncsc.accepted_suites(res.command(c)) for c in ncsc.VERSIONS
-                      if c != "tls_1_3_cipher_suites")
-    if only_13:
-        return  # TLS 1.3 has no renegotiation at all
     expect(out.get("supports_secure_renegotiation"),
            "the server does not support secure renegotiation (RFC 5746)",
            expected="secure renegotiation", actual="insecure renegotiation", evidence=ex)
@@ -81,16 +102,45 @@ def test_secure_renegotiation(endpoint):
 
 @requirement("ncsc-tls:client-renegotiation")
 def test_client_initiated_renegotiation(endpoint):
+    """2025-05 (3.4.2): no renegotiation good, at most ten (limited) sufficient, more
+    (unlimited) phase-out; v2.1 (B8-1, table 13): client-initiated renegotiation "on" is
+    sufficient, so only the 2025-05 edition can fail it."""
+    _only_tls13(endpoint, "renegotiation")
     out, ex = endpoint.command("session_renegotiation")
-    expect(not out.get("is_vulnerable_to_client_renegotiation_dos"),
-           "the server accepts repeated client-initiated renegotiations",
-           expected="client-initiated renegotiation refused or limited",
-           actual=f"{out.get('client_renegotiations_success_count')} renegotiations accepted",
-           evidence=ex)
+    count = int(out.get("client_renegotiations_success_count") or 0)
+    if endpoint.guideline == "2.1":
+        judged("client-initiated renegotiations (sufficient in v2.1 whether on or off)", 1)
+        endpoint.run.observe(f"{count} client-initiated renegotiation(s) honoured; NCSC v2.1 "
+                             "(B8-1, table 13) rates client-initiated renegotiation on as "
+                             "sufficient")
+        return
+    limit = tlsprobe.NCSC_MAX_RENEGOTIATIONS
+    evidence = [ex]
+    if out.get("is_vulnerable_to_client_renegotiation_dos") and count <= limit:
+        # sslyze stops after its ten attempts: at most ten is "limited" (sufficient), so
+        # only an eleventh renegotiation tells limited from unlimited
+        value, pex = endpoint.live_tls_probe(
+            "client-reneg", "client-initiated renegotiation: does the server honour an "
+            "eleventh?", tlsprobe.client_renegotiations)
+        evidence.append(pex)
+        if value is None:
+            raise Inconclusive(f"the scan saw {count} renegotiations honoured (all it tried) "
+                               f"and the suite's own probe could not count further: "
+                               f"{pex.error}", evidence=evidence)
+        count = value
+    judged("client-initiated renegotiation series", 1)
+    expect(count <= limit, f"the server honours more than {limit} client-initiated "
+           "renegotiations in one connection (unlimited: phase-out, NCSC 2025-05 3.4.2)",
+           expected=f"refused, or limited to at most {limit}",
+           actual=f"{count} renegotiations accepted", evidence=evidence)
 
 
 @requirement("ncsc-tls:zero-rtt")
 def test_no_zero_rtt(endpoint):
+    res, ex = endpoint.tls()
+    if "TLS 1.3" not in _offered(res):
+        raise NotApplicable("the server does not offer TLS 1.3, the only version with 0-RTT "
+                            "(early data): there is nothing to judge", evidence=ex)
     out, ex = endpoint.command("tls_1_3_early_data")
     expect(not out.get("supports_early_data"), "TLS 1.3 0-RTT (early data) is accepted",
            expected="no 0-RTT", actual="early data accepted", evidence=ex)
@@ -99,12 +149,28 @@ def test_no_zero_rtt(endpoint):
 @requirement("ncsc-tls:extended-master-secret")
 def test_extended_master_secret(endpoint):
     res, ex = endpoint.tls()
-    if not ncsc.accepted_suites(res.command("tls_1_2_cipher_suites")):
-        return  # the requirement concerns TLS 1.2 handshakes; none are offered
+    offered = _offered(res)
+    if "TLS 1.2" not in offered:
+        raise NotApplicable("the server offers no TLS 1.2: the Extended Master Secret is a TLS "
+                            "1.2 extension (TLS 1.3 has its own key schedule; older versions are "
+                            "judged by the versions row)", evidence=ex)
     out, ex = endpoint.command("tls_extended_master_secret")
-    expect(out.get("supports_ems_extension"), "TLS 1.2 handshakes without the Extended Master "
-           "Secret extension (RFC 7627)", expected="EMS supported", actual="not supported",
-           evidence=ex)
+    if "TLS 1.3" not in offered or not out.get("supports_ems_extension"):
+        # the scanner made a TLS 1.2 handshake: its answer is an observation
+        expect(out.get("supports_ems_extension"), "TLS 1.2 handshakes without the Extended "
+               "Master Secret extension (RFC 7627)", expected="EMS supported",
+               actual="not supported", evidence=ex)
+        return
+    # sslyze answers "supported" for any server that offers TLS 1.3, without a TLS 1.2
+    # handshake: ask the server ourselves over TLS 1.2
+    value, pex = endpoint.live_tls_probe("ems", "TLS 1.2 handshake: Extended Master Secret?",
+                                         tlsprobe.ems_tls12)
+    if value is None:
+        raise Inconclusive(f"the scan cannot show EMS on TLS 1.2 (sslyze does not test it when "
+                           f"TLS 1.3 is offered) and the suite's own TLS 1.2 handshake failed: "
+                           f"{pex.error}", evidence=[ex, pex])
+    expect(value, "TLS 1.2 handshakes without the Extended Master Secret extension (RFC 7627)",
+           expected="EMS used in a TLS 1.2 handshake", actual="not used", evidence=[ex, pex])
 
 
 def _leaf(endpoint):
@@ -120,13 +186,19 @@ def test_certificate_chain_trusted(endpoint):
     info, leaf, ex = _leaf(endpoint)
     dep = info["certificate_deployments"][0]
     results = dep.get("path_validation_results") or []
-    if any(r.get("was_validation_successful") for r in results):
+    trusted_by = [r["trust_store"]["name"] for r in results if r.get("was_validation_successful")]
+    if trusted_by:
+        judged("certificate chains validated", 1)
+        endpoint.run.observe(f"the chain validates against: {', '.join(trusted_by)}")
         return
     # sslyze validates at the current time; judge trust apart from expiry (its own row)
     from .trust import chain_trusted_apart_from_time
     ok, why = chain_trusted_apart_from_time(dep.get("received_certificate_chain") or [],
                                             endpoint.ca_file, endpoint.server_name)
     if ok:
+        judged("certificate chains validated", 1)
+        endpoint.run.observe("the chain leads to a trusted root (judged apart from the "
+                             "validity period, which has its own row)")
         return
     stores = ", ".join(r["trust_store"]["name"] for r in results)
     raise CheckFailed("the certificate chain does not lead to a trusted root",
@@ -172,6 +244,7 @@ def test_certificate_public_key(endpoint):
         alg, bits, curve = ncsc.public_key(cert)
         rated.append((f"{alg} {bits} bit{' ' + curve if curve else ''}",
                       ncsc.cert_key_level(cert, endpoint.guideline)))
+    judged("certificate keys", len(rated))
     bad = ncsc.bad(rated)
     expect(not bad, f"certificate keys rated phase-out or insufficient by NCSC "
            f"{endpoint.guideline}", expected="RSA >= 3072 bit or ECDSA on an approved curve",
@@ -187,6 +260,10 @@ def test_certificate_signature_hash(endpoint):
         if h is None and "ed25519" in str(cert.get("signature_algorithm_oid")).lower():
             continue  # EdDSA has no separate hash
         rated.append((f"{h}", ncsc.signature_hash_level(h, endpoint.guideline)))
+    if not rated:
+        raise NotApplicable("every certificate the server sends is signed with EdDSA, which has "
+                            "no separate hash function to judge", evidence=ex)
+    judged("certificate signatures", len(rated))
     bad = ncsc.bad(rated)
     expect(not bad, "certificates are signed with a hash rated phase-out or insufficient",
            expected="SHA-256, SHA-384 or SHA-512", actual=", ".join(bad), evidence=ex)

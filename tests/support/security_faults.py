@@ -68,6 +68,26 @@ def _(req: Request) -> Response | None:
     return None
 
 
+@request_fault("problem-500-on-unknown")
+def _(req: Request) -> Response | None:
+    """An unknown resource is answered 500 with a generic problem document (no trace): a
+    server error, not the client error the request is."""
+    if "oupcheck-no-such" in req.path:
+        resp = Response.from_json(500, {"type": "about:blank", "title": "Internal Server Error",
+                                        "status": 500})
+        resp.headers["Content-Type"] = "application/problem+json"
+        return resp
+    return None
+
+
+@request_fault("tiny-collection")
+def _(req: Request) -> None:
+    """The items of every collection are those in a small area (nine features of the first
+    collection): a real pygeoapi answer of a collection too small to show a page-size cap."""
+    if req.is_items and req.param("bbox") is None:
+        req.query["bbox"] = ["5.04,52.05,5.09,52.075"]
+
+
 _NUM = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 

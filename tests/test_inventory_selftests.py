@@ -13,6 +13,7 @@ from oupcheck.platforms.static import StaticFiles
 from oupcheck.profile import load_profile
 
 from .support import inventory_faults, lockin_faults  # noqa: F401  (register faults)
+from .support.mqtt_faults import MqttFaultProxy
 
 PROFILE = "open-protocols"
 ASYNCAPI_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "asyncapi"
@@ -67,11 +68,8 @@ def test_good_platform_passes_every_inventory_row(oup, fault_proxy, mosquitto_ur
                              {"kind": "ngsi-ld", "url": "FAULT:none"}]),
     ("machine-readable-description", [{"kind": "ogc-api-features",
                                        "url": "FAULT:landing-no-description"}]),
-    ("machine-readable-description", [{"kind": "ogc-api-features", "url": "FAULT:none"},
-                                      {"kind": "mqtt", "url": "MQTT"}]),
     ("catalogue", [{"kind": "ogc-api-features", "url": "FAULT:collections-bare"}]),
-], ids=["ngsi-ld-named-but-absent", "ogc-no-service-desc", "mqtt-undescribed",
-        "collections-bare"])
+], ids=["ngsi-ld-named-but-absent", "ogc-no-service-desc", "collections-bare"])
 def test_row_fails_on_broken_platform(rid, interfaces, oup, fault_proxy, mosquitto_url,
                                       tmp_path):
     for i in interfaces:
@@ -109,3 +107,48 @@ def test_sensorthings_server_is_inventoried(oup, tmp_path):
         row = res.row(I + rid)
         assert row["verdict"] == "PASS" and "sensorthings" in row["message"], row
     assert "serverSettings.conformance" in res.row(I + "machine-readable-description")["message"]
+
+
+# -- rows that cannot be decided: no observation, no FAIL --------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rid,interfaces,why", [
+    # the mqtt standard has no self-description endpoint and the target names no document:
+    # nothing was probed, so nothing shows the description missing (old: FAIL)
+    ("machine-readable-description", [{"kind": "ogc-api-features", "url": "FAULT:none"},
+                                      {"kind": "mqtt", "url": "MQTT"}], "AsyncAPI"),
+    # every answer is 401 without a credential: whether it is OGC cannot be seen (old: FAIL)
+    ("standard-interfaces", [{"kind": "ogc-api-features", "url": "FAULT:auth-everywhere"}],
+     "HTTP 401"),
+    # the target file names only kinds that are no data interface (old: FAIL, no evidence)
+    ("standard-interfaces", [{"kind": "openapi", "url": "FAULT:none"}], "names no standard"),
+    ("catalogue", [{"kind": "mqtt", "url": "MQTT"}], "names no catalogue"),
+], ids=["mqtt-undescribed", "ogc-behind-401", "no-data-interface", "no-catalogue-named"])
+def test_row_is_inconclusive_without_an_observation(rid, interfaces, why, oup, fault_proxy,
+                                                    mosquitto_url, tmp_path):
+    for i in interfaces:
+        if i["url"].startswith("FAULT:"):
+            i["url"] = fault_proxy.url(i["url"][6:])
+        elif i["url"] == "MQTT":
+            i["url"] = mosquitto_url
+    row = _run(oup, tmp_path, "undecided", interfaces, I + rid).row(I + rid)
+    assert row["verdict"] == "INCONCLUSIVE", (row["verdict"], row["message"], row["actual"])
+    assert why in row["message"] and row["decide"], row
+
+
+@pytest.mark.slow
+def test_broker_refusing_the_suite_still_answers_as_mqtt(oup, fault_proxy, mosquitto_url,
+                                                        tmp_path):
+    """A CONNACK that refuses the suite (0x05, not authorized) is an MQTT server answering as
+    MQTT: the interface answers as its standard (old: FAIL "does not answer")."""
+    from urllib.parse import urlsplit
+    proxy = MqttFaultProxy(urlsplit(mosquitto_url).port, "connect-refused")
+    try:
+        res = _run(oup, tmp_path, "refusing", [
+            {"kind": "ogc-api-features", "url": fault_proxy.url("none")},
+            {"kind": "mqtt", "url": proxy.url}], I + "standard-interfaces")
+    finally:
+        proxy.close()
+    row = res.row(I + "standard-interfaces")
+    assert row["verdict"] == "PASS", (row["message"], row["actual"])
+    assert f"mqtt {proxy.url}: yes (answered CONNACK" in row["message"], row["message"]

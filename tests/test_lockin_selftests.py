@@ -24,7 +24,9 @@ CASES = {
     "licence": ("fault:collections-no-license", "fault:none"),
     "open-api-description": ("fault:landing-no-description", "fault:none"),
     "standard-auth": ("fault:auth-required", "fault:auth-with-discovery"),
-    "open-event-channel": ("fault:none", "fault:none+mqtt"),
+    # an NGSI-LD interface without subscriptions (the pygeoapi behind it answers 404 there);
+    # naming no channel at all is INCONCLUSIVE (test_factor_is_inconclusive_without_observation)
+    "open-event-channel": ("fault:none+ngsi-absent", "fault:none+mqtt"),
     "versioning": ("fault:none", "fault:api-version-header"),
     # an NGSI-LD interface (the reference fixture) seeded with vendor types / Smart Data Models
     "standard-data-models": ("fault:none+ngsi-vendor", "fault:none+ngsi-sdm"),
@@ -54,6 +56,8 @@ def _run(oup, fault_proxy, mosquitto_url, tmp_path: Path, key: str, *only: str, 
     interfaces = [{"kind": "ogc-api-features", "url": fault_proxy.url(fault)}]
     if extra == "mqtt":
         interfaces.append({"kind": "mqtt", "url": mosquitto_url})
+    elif extra == "ngsi-absent":
+        interfaces.append({"kind": "ngsi-ld", "url": fault_proxy.url(fault)})
     elif extra.startswith("ngsi-"):
         tenant = "sound" if extra == "ngsi-sdm" else "accept-any"
         interfaces.append({"kind": "ngsi-ld", "url": ngsi.url + tenant + "/"})
@@ -97,16 +101,45 @@ def test_score_of_bundled_pygeoapi_names_each_factor_and_its_advice(oup, fault_p
     sc = res.report["score"]
     verdicts = {f["requirement"]: f["verdict"] for f in sc["factors"]}
     # pygeoapi: complete export and round trip, open formats, licences, description; no
-    # authentication, no NGSI-LD and no older version (not applicable), no event channel and no
-    # visible version
-    assert verdicts[L + "open-event-channel"] == "FAIL" and verdicts[L + "versioning"] == "FAIL"
+    # authentication, no NGSI-LD and no older version (not applicable), no visible version; the
+    # target names no event channel (undecided: it counts unknown_counts_as of its weight)
+    assert verdicts[L + "open-event-channel"] == "INCONCLUSIVE", verdicts
+    assert verdicts[L + "versioning"] == "FAIL", verdicts
     na = {L + "standard-auth", L + "standard-data-models", L + "deprecation"}
     assert {r for r, v in verdicts.items() if v == "NOT_APPLICABLE"} == na, verdicts
-    weights = {f.requirement: f.weight for f in load_profile(PROFILE).score.factors}
+    assert {r for r, v in verdicts.items() if v == "PASS"} == {
+        L + "bulk-export", L + "round-trip", L + "open-formats", L + "licence",
+        L + "open-api-description"}, verdicts
+    prof = load_profile(PROFILE)
+    weights = {f.requirement: f.weight for f in prof.score.factors}
     judged = sum(w for r, w in weights.items() if r not in na)
-    expected = round(100 * (weights[L + "open-event-channel"] + weights[L + "versioning"])
-                     / judged, 1)
+    expected = round(100 * (prof.score.unknown_counts_as * weights[L + "open-event-channel"]
+                            + weights[L + "versioning"]) / judged, 1)
     assert sc["value"] == expected
     assert all(f["lowers_risk"] for f in sc["factors"])
     html = (tmp_path / "out-none-" / "report.html").read_text()
     assert "Lock-in risk score" in html and f"{expected} / 100" in html
+
+
+# -- judgements that changed: an optional field absent, nothing observed, a description that
+# is no description ------------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rid,key,now,before", [
+    # numberMatched is optional: without it completeness is open, not broken (old: FAIL) ...
+    ("bulk-export", "fault:no-number-matched", "INCONCLUSIVE", "FAIL"),
+    # ... and the round trip judges what was exported all the same (old: INCONCLUSIVE)
+    ("round-trip", "fault:no-number-matched", "PASS", "INCONCLUSIVE"),
+    # linked documents that are {}: no OpenAPI, no conformsTo (old: PASS on any JSON object)
+    ("open-api-description", "fault:descriptions-empty", "FAIL", "PASS"),
+    # the target file names no event channel: nothing was probed (old: FAIL without evidence)
+    ("open-event-channel", "fault:none", "INCONCLUSIVE", "FAIL"),
+], ids=["bulk-export-no-total", "round-trip-no-total", "descriptions-empty",
+        "no-channel-named"])
+def test_changed_judgement(rid, key, now, before, oup, fault_proxy, mosquitto_url, tmp_path):
+    row = _run(oup, fault_proxy, mosquitto_url, tmp_path, key, L + rid).row(L + rid)
+    assert row["verdict"] == now != before, (row["verdict"], row["message"], row["actual"])
+    if now == "FAIL":
+        assert row["evidence"], row
+    if now == "INCONCLUSIVE":
+        assert row["decide"] and "judged nothing" not in row["message"], row

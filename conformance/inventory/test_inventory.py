@@ -17,11 +17,19 @@ import yaml
 
 from oupcheck.errors import TransportError
 from oupcheck.http import BodyUnusable, EvidenceClient
-from oupcheck.verdicts import CheckFailed, NotApplicable
+from oupcheck.mqttwire import WireError
+from oupcheck.verdicts import CheckFailed, Inconclusive, judged
 
 OGC_CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 DATA_KINDS = ("ogc-api-features", "ngsi-ld", "sensorthings", "mqtt", "ckan", "dcat")
 RDF_TYPES = ("text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples")
+# each probe answers (verdict, why): True yes, False no (observed), None undecided (the probe
+# could not see: credentials refused, no answer, or a precondition another row judges)
+UNDECIDED = None
+
+
+def _refused(ex) -> bool:
+    return ex.status in (401, 403)
 
 
 def requirement(name):
@@ -63,9 +71,19 @@ class Probe:
             broker = Broker.for_interface(self.run.target, iface, self.run.store,
                                           tag="inventory",
                                           timeout=float(self.run.param("timeout_s", 5)))
-            return broker.accepts_connect("inventory: does the MQTT interface answer CONNECT?")
+            try:
+                ok, seen = broker.accepts_connect("inventory: does the MQTT interface answer "
+                                                  "CONNECT?")
+            except WireError as exc:
+                return False, f"answered CONNECT with bytes that are not MQTT ({exc})"
+            # a CONNACK with any return code is an MQTT server answering (a refusal included)
+            if ok or seen.startswith("answered CONNACK"):
+                return True, seen
+            return False, f"no CONNACK to a CONNECT within {broker.timeout:g} s ({seen})"
         if kind == "ogc-api-features":
             ex = self.get(base + "conformance", "inventory: OGC conformance", iface=iface)
+            if _refused(ex):
+                return UNDECIDED, f"conformance: HTTP {ex.status} (credentials refused or missing)"
             doc = _doc(ex)
             ok = isinstance(doc, dict) and OGC_CORE in (doc.get("conformsTo") or [])
             return ok, ("declares Features core" if ok else
@@ -73,11 +91,18 @@ class Probe:
         if kind == "ngsi-ld":
             ex = self.get(base + "ngsi-ld/v1/types", "inventory: NGSI-LD types", iface=iface,
                           accept="application/json")
+            if _refused(ex):
+                return UNDECIDED, f"GET ngsi-ld/v1/types: HTTP {ex.status} (credentials)"
             doc = _doc(ex) if ex.status == 200 else None
-            ok = ex.status == 200 and (isinstance(doc, (list, dict)))
-            return ok, f"GET ngsi-ld/v1/types: HTTP {ex.status}"
+            # an EntityTypeList: {"typeList": [...]} (or the detailed form, a list of types)
+            ok = isinstance(doc, list) or (isinstance(doc, dict) and
+                                           isinstance(doc.get("typeList"), list))
+            return ok, f"GET ngsi-ld/v1/types: HTTP {ex.status}" + ("" if ok or ex.status != 200
+                                                                   else ", not an EntityTypeList")
         if kind == "sensorthings":
             ex = self.get(base, "inventory: SensorThings service root", iface=iface)
+            if _refused(ex):
+                return UNDECIDED, f"service root: HTTP {ex.status} (credentials)"
             doc = _doc(ex)
             ok = isinstance(doc, dict) and isinstance(doc.get("value"), list) and any(
                 isinstance(v, dict) and v.get("name") == "Things" for v in doc["value"])
@@ -85,16 +110,20 @@ class Probe:
         if kind == "ckan":
             ex = self.get(urljoin(base, "api/3/action/status_show"), "inventory: CKAN status",
                           iface=iface)
+            if _refused(ex):
+                return UNDECIDED, f"status_show: HTTP {ex.status} (credentials)"
             doc = _doc(ex)
             ok = isinstance(doc, dict) and doc.get("success") is True
             return ok, "status_show success" if ok else f"status_show: HTTP {ex.status}"
         if kind == "dcat":
             ex = self.get(iface.url, "inventory: DCAT catalogue", iface=iface,
                           accept=", ".join(RDF_TYPES))
+            if _refused(ex):
+                return UNDECIDED, f"HTTP {ex.status} (credentials)"
             text = ex.body[:200_000].decode("utf-8", "replace")
             ok = ex.status == 200 and ex.content_type in RDF_TYPES and "dcat" in text.lower()
             return ok, f"HTTP {ex.status} {ex.content_type or '(no type)'}"
-        return False, f"{kind} is not a standard data interface"
+        return UNDECIDED, f"{kind} is not a standard data interface"
 
     # -- is it described in a machine-readable document, without credentials? -----------
     def described(self, iface) -> tuple[bool, str]:
@@ -111,7 +140,15 @@ class Probe:
         if iface.kind == "ogc-api-features":
             ex = self.get(base, "inventory: landing page, without credentials", anonymous=True)
             doc = _doc(ex)
-            links = doc.get("links", []) if isinstance(doc, dict) else []
+            if _refused(ex):  # the description cannot be found without credentials
+                return False, (f"the landing page needs credentials (HTTP {ex.status}), so its "
+                               "service-desc cannot be reached without a contract")
+            if not isinstance(doc, dict) or not isinstance(doc.get("links"), list):
+                # no landing page (it has links, [OGC 17-069r4 7.2.2]): judged by
+                # inventory:standard-interfaces, not a missing description
+                return UNDECIDED, (f"no landing page with links to read the service-desc link "
+                                   f"from (HTTP {ex.status})")
+            links = doc["links"]
             desc = next((lk.get("href") for lk in links if isinstance(lk, dict)
                          and lk.get("rel") == "service-desc"), None)
             if not desc:
@@ -126,6 +163,10 @@ class Probe:
         if iface.kind == "sensorthings":
             ex = self.get(base, "inventory: service root, without credentials", anonymous=True)
             doc = _doc(ex)
+            if _refused(ex):
+                return False, f"the service root needs credentials (HTTP {ex.status})"
+            if not isinstance(doc, dict):
+                return UNDECIDED, f"no service root to read (HTTP {ex.status})"
             settings = doc.get("serverSettings") if isinstance(doc, dict) else None
             conf = settings.get("conformance") if isinstance(settings, dict) else None
             ok = isinstance(conf, list) and bool(conf)
@@ -135,89 +176,129 @@ class Probe:
             ex = self.get(urljoin(base, "api/3/action/status_show"),
                           "inventory: CKAN status, without credentials", anonymous=True)
             doc = _doc(ex)
-            ok = isinstance(doc, dict) and bool((doc.get("result") or {}).get("ckan_version"))
-            return ok, "status_show names the CKAN API version" if ok else f"HTTP {ex.status}"
+            if _refused(ex):
+                return False, f"status_show needs credentials (HTTP {ex.status})"
+            if not isinstance(doc, dict):
+                return UNDECIDED, f"status_show: HTTP {ex.status}, no status document"
+            ok = bool((doc.get("result") or {}).get("ckan_version"))
+            return ok, "status_show names the CKAN API version" if ok else \
+                "status_show names no ckan_version"
         if iface.kind == "dcat":
             return self.answers_anonymously(iface)
+        # nothing to probe: the absence of a description field in the target file is no
+        # observation of the platform
         hint = "AsyncAPI" if iface.kind == "mqtt" else "OpenAPI"
-        return False, (f"the {iface.kind} standard defines no self-description endpoint and the "
-                       f"target names none (interfaces[].description: the {hint} document URL)")
+        return UNDECIDED, (f"the {iface.kind} standard defines no self-description endpoint "
+                           f"and the target names none (interfaces[].description: the {hint} "
+                           "document URL)")
 
     def answers_anonymously(self, iface) -> tuple[bool, str]:
         ex = self.get(iface.url, "inventory: DCAT catalogue, without credentials",
                       anonymous=True, accept=", ".join(RDF_TYPES))
-        ok = ex.status == 200 and ex.content_type in RDF_TYPES
-        return ok, f"the catalogue itself, HTTP {ex.status}"
+        if ex.status == 200 and ex.content_type in RDF_TYPES:
+            return True, f"the catalogue itself, HTTP {ex.status}"
+        if _refused(ex):
+            return False, f"the catalogue needs credentials (HTTP {ex.status})"
+        return UNDECIDED, f"the catalogue itself: HTTP {ex.status} (see standard-interfaces)"
 
 
-def _inventory(oup_run, http, fn) -> tuple[list[str], list[str]]:
-    probe, lines, bad = Probe(oup_run, http), [], []
+NAMED_NONE = ("the target names no standard data interface (interfaces of kind "
+              f"{', '.join(DATA_KINDS)}), so there is nothing to inventory")
+NAME_THEM = ("write a target file whose interfaces[] name each standard interface with its kind "
+             "(ogc-api-features, ngsi-ld, sensorthings, mqtt, ckan, dcat)")
+
+
+def _inventory(oup_run, http, fn) -> tuple[list[str], list[str], list[str]]:
+    """(every line, the lines that are NO, the undecided lines), one per data interface."""
+    probe, lines, bad, open_ = Probe(oup_run, http), [], [], []
     for iface in oup_run.target.spec.interfaces:
         if iface.kind not in DATA_KINDS:
             continue
         try:
             ok, why = fn(probe, iface)
         except (TransportError, ValueError) as exc:
-            ok, why = False, f"no answer: {exc}"
-        line = f"{iface.kind} {iface.url}: {'yes' if ok else 'NO'} ({why})"
+            ok, why = UNDECIDED, f"no answer: {exc}"
+        word = {True: "yes", False: "NO", None: "undecided"}[ok]
+        line = f"{iface.kind} {iface.url}: {word} ({why})"
         lines.append(line)
-        if not ok:
-            bad.append(line)
-    return lines, bad
+        (bad if ok is False else open_ if ok is None else []).append(line)
+    return lines, bad, open_
+
+
+def _judge(oup_run, lines, bad, open_, *, failed: str, expected: str, passed: str) -> None:
+    if not lines:
+        raise Inconclusive(NAMED_NONE, decide=NAME_THEM)
+    judged("interfaces probed", len(lines) - len(open_))
+    if bad:
+        raise CheckFailed(failed, expected=expected, actual=lines)
+    if open_:
+        raise Inconclusive("not every interface could be judged: " + "; ".join(open_),
+                           decide="name a credential for the interface, or its description "
+                                  "URL (interfaces[].description), in the target file")
+    oup_run.observe(passed + "; ".join(lines))
 
 
 @requirement("standard-interfaces")
 def test_standard_interfaces_answer(oup_run, http):
-    lines, bad = _inventory(oup_run, http, Probe.answers)
-    if not lines:
-        raise CheckFailed("the target names no standard data interface",
-                          expected=f"one of {', '.join(DATA_KINDS)}",
-                          actual=[i.kind for i in oup_run.target.spec.interfaces])
-    if bad:
-        raise CheckFailed("a named interface does not answer as its standard",
-                          expected="each interface answers as the standard it is named for",
-                          actual=lines)
-    oup_run.observe("standard interfaces: " + "; ".join(lines))
+    lines, bad, open_ = _inventory(oup_run, http, Probe.answers)
+    _judge(oup_run, lines, bad, open_, failed="a named interface does not answer as its standard",
+           expected="each interface answers as the standard it is named for",
+           passed="standard interfaces: ")
 
 
 @requirement("machine-readable-description")
 def test_interfaces_are_described_without_contract(oup_run, http):
-    lines, bad = _inventory(oup_run, http, Probe.described)
-    if not lines:
-        raise NotApplicable("the target names no standard data interface to describe")
-    if bad:
-        raise CheckFailed("an interface has no machine-readable description reachable without "
-                          "credentials", expected="OpenAPI / AsyncAPI / conformance declaration "
-                          "for every interface", actual=lines)
-    oup_run.observe("described without a contract: " + "; ".join(lines))
+    lines, bad, open_ = _inventory(oup_run, http, Probe.described)
+    _judge(oup_run, lines, bad, open_, failed="an interface has no machine-readable description "
+           "reachable without credentials", expected="OpenAPI / AsyncAPI / conformance "
+           "declaration for every interface", passed="described without a contract: ")
 
 
 @requirement("catalogue")
 def test_datasets_are_catalogued(oup_run, http):
     probe = Probe(oup_run, http)
-    tried = []
+    tried, seen_bad, named = [], False, False
     for iface in oup_run.target.spec.interfaces:
-        if iface.kind in ("ckan", "dcat"):
-            ok, why = probe.answers(iface)
-            if ok:
-                oup_run.observe(f"catalogue: {iface.kind} {iface.url} ({why})")
-                return
-            tried.append(f"{iface.kind}: {why}")
-        elif iface.kind == "ogc-api-features":
-            ex = probe.get(_base(iface.url) + "collections", "inventory: collections as a "
-                           "catalogue", iface=iface)
-            doc = _doc(ex)
-            cols = doc.get("collections") if isinstance(doc, dict) else None
-            if isinstance(cols, list) and cols:
-                thin = [c.get("id") for c in cols if not (isinstance(c, dict) and c.get("title")
-                                                          and c.get("extent"))]
-                if not thin:
-                    oup_run.observe(f"catalogue: {len(cols)} OGC collections with title and "
-                                    f"extent at {iface.url}")
+        try:
+            if iface.kind in ("ckan", "dcat"):
+                named = True
+                ok, why = probe.answers(iface)
+                if ok:
+                    judged("catalogues", 1)
+                    oup_run.observe(f"catalogue: {iface.kind} {iface.url} ({why})")
                     return
-                tried.append(f"collections without title or extent: {thin[:5]}")
-            else:
-                tried.append(f"collections: HTTP {ex.status}, none listed")
-    raise CheckFailed("the datasets are not listed in an open catalogue with machine-readable "
-                      "metadata", expected="a CKAN/DCAT catalogue, or OGC collections with "
-                      "title and extent", actual=tried or "no catalogue interface named")
+                seen_bad = seen_bad or ok is False
+                tried.append(f"{iface.kind}: {why}")
+            elif iface.kind == "ogc-api-features":
+                named = True
+                ex = probe.get(_base(iface.url) + "collections", "inventory: collections as a "
+                               "catalogue", iface=iface)
+                doc = _doc(ex)
+                cols = doc.get("collections") if isinstance(doc, dict) else None
+                if isinstance(cols, list) and cols:
+                    thin = [c.get("id") for c in cols if not (
+                        isinstance(c, dict) and c.get("title") and c.get("extent"))]
+                    judged("collections", len(cols))
+                    if not thin:
+                        oup_run.observe(f"catalogue: {len(cols)} OGC collections with title "
+                                        f"and extent at {iface.url}")
+                        return
+                    seen_bad = True
+                    tried.append(f"collections without title or extent: {thin[:5]}")
+                else:
+                    # no datasets listed (or no list at all): nothing to judge as a catalogue
+                    tried.append(f"collections: HTTP {ex.status}, none listed")
+        except (TransportError, ValueError) as exc:
+            tried.append(f"{iface.kind} {iface.url}: no answer: {exc}")
+    if seen_bad:
+        raise CheckFailed("the datasets are not listed in an open catalogue with machine-"
+                          "readable metadata", expected="a CKAN/DCAT catalogue, or OGC "
+                          "collections with title and extent", actual=tried)
+    if not named:
+        raise Inconclusive("the target names no catalogue (ckan, dcat) and no OGC API "
+                           "collections list to read", decide="name the catalogue (an interface "
+                           "of kind ckan or dcat) in the target file")
+    raise Inconclusive("no catalogue could be judged: " + "; ".join(tried),
+                       decide="name the platform's catalogue (ckan or dcat, with a credential "
+                              "if it needs one) in the target file, or point the OGC API "
+                              "interface at a collections list that names the datasets")

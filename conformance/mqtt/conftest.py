@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.mqttclient import Broker
+from oupcheck.mqttwire import WireError
 from oupcheck.verdicts import Inconclusive, NotApplicable
 
 
@@ -42,11 +44,22 @@ def broker(oup_run):
         raise Inconclusive(str(exc)) from None
     target.settle = float(oup_run.param("settle_s", 0.8))
     target.retained = set()
-    ok, seen = target.accepts_connect("can the suite connect at all?")
+    try:
+        ok, seen = target.accepts_connect("can the suite connect at all?")
+    except WireError as exc:
+        raise Inconclusive(f"{iface.url} answered a CONNECT with bytes that are not MQTT "
+                           f"({exc}): the MQTT rows cannot be judged (inventory:"
+                           "standard-interfaces reports it)",
+                           decide="point the mqtt interface at the broker's MQTT port") from None
+    if not ok and "without CONNACK" in seen:
+        raise Inconclusive(f"{iface.url} does not answer an MQTT CONNECT ({seen} within "
+                           f"{target.timeout:g} s): the MQTT rows cannot be judged",
+                           decide="point the mqtt interface at the broker's MQTT port")
     if not ok:
         raise Inconclusive(f"the broker does not accept the suite's CONNECT ({seen}); with "
                            "authentication, name a credential of scheme basic on the mqtt "
-                           "interface")
+                           "interface", decide="name a credential of scheme basic on the mqtt "
+                                               "interface of the target file")
     try:
         yield target
     finally:
@@ -63,6 +76,14 @@ def broker(oup_run):
 def mqtt5(broker):
     """The broker, once it has shown it accepts an MQTT 5.0 CONNECT (else NOT_APPLICABLE)."""
     ok, seen = broker.accepts_connect("does the broker accept an MQTT 5.0 CONNECT?", version=5)
-    if not ok:
+    if ok:
+        return broker
+    # a broker without 5.0 refuses the level: CONNACK 0x01 (3.1.1 [MQTT-3.1.2-2]), 0x84, or a
+    # close without CONNACK (5.0 [MQTT-3.1.2-2]: it MAY send 0x84, then MUST close). Any other
+    # refusal (not authorized, bad user name or password ...) is a 5.0 broker refusing the suite.
+    code = re.search(r"code (\d+)", seen)
+    if code is None or int(code.group(1)) in (0x01, 0x84):
         raise NotApplicable(f"the broker does not speak MQTT 5.0: it {seen} to a 5.0 CONNECT")
-    return broker
+    raise Inconclusive(f"the broker refused the suite's MQTT 5.0 CONNECT ({seen}), not for its "
+                       "protocol version: the 5.0 rows cannot be judged",
+                       decide="let the suite's identity connect with MQTT 5.0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from oupcheck.verdicts import Inconclusive
+from oupcheck.verdicts import Inconclusive, expect
 
 
 def granted(codes: list[int], what: str) -> int:
@@ -14,15 +14,32 @@ def granted(codes: list[int], what: str) -> int:
     if not codes:
         raise Inconclusive(f"no SUBACK for {what}")
     if codes[0] >= 0x80:
-        raise Inconclusive(f"the broker refused the subscription {what} (SUBACK {codes})")
+        raise Inconclusive(f"the broker refused the subscription {what} (SUBACK {codes})",
+                           decide="let the suite's identity subscribe and publish under "
+                                  "oupcheck/# and $oupcheck/# (broker ACL)")
     return codes[0]
+
+
+def accepted(connack: tuple[int, int], what: str) -> int:
+    """Precondition: the broker accepted the connection (CONNACK code 0); returns Session
+    Present. A refused connection cannot show what the check is about."""
+    rc, present = connack
+    expect(rc == 0, f"the broker accepted {what} (CONNACK code {rc})", pre=True)
+    return present
+
+
+def acknowledged(ok: bool, what: str) -> None:
+    """Precondition: a QoS 1/2 publication of the probe completed (PUBACK / PUBCOMP): without
+    it, a message that never arrives shows nothing about the rule under test."""
+    expect(ok, f"the broker acknowledged {what} (PUBACK / PUBCOMP)", pre=True)
 
 
 def subscribe_and_leave(broker, cid: str, label: str, subs: list[tuple[str, int]],
                         version: int = 4, session_expiry: int | None = None) -> None:
     """Connect with a persistent session, subscribe, and disconnect (the session stays)."""
     with broker.client(label, version=version, client_id=cid) as a:
-        a.connect(clean=False, session_expiry=session_expiry)
+        accepted(a.connect(clean=False, session_expiry=session_expiry),
+                 "the persistent session's CONNECT")
         for topic, qos in subs:
             granted(a.subscribe(topic, qos), topic)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .faultproxy import Request, Response, fault
+from requests.structures import CaseInsensitiveDict
+
+from .faultproxy import Request, Response, fault, request_fault
 
 
 @fault("collections-bare")
@@ -14,3 +16,11 @@ def _(req: Request, resp: Response) -> None:
             c.pop("title", None)
             c.pop("extent", None)
         resp.set_json(data, content_type=resp.headers.get("Content-Type"))
+
+
+@request_fault("auth-everywhere")
+def _(req: Request) -> Response | None:
+    """Every path needs a token: without one the answer is 401 (nothing to read as OGC)."""
+    if "Authorization" not in req.headers:
+        return Response(401, CaseInsensitiveDict({"WWW-Authenticate": "Bearer"}), b"")
+    return None

@@ -74,3 +74,19 @@ def _(req: Request) -> Response | None:
 # without Deprecation or Sunset); /v5/ serves it with no /v4/ next to it
 for _name in ("v1", "v2", "v5"):
     fault(_name)(lambda req, resp: None)
+
+
+@fault("no-number-matched")
+def _(req: Request, resp: Response) -> None:
+    """Items pages carry no numberMatched (it is optional): the export cannot confirm its count."""
+    data = resp.json()
+    if req.is_items and isinstance(data, dict) and "numberMatched" in data:
+        del data["numberMatched"]
+        resp.set_json(data, content_type=resp.headers.get("Content-Type"))
+
+
+@fault("descriptions-empty")
+def _(req: Request, resp: Response) -> None:
+    """The API definition and the conformance declaration the landing page links to are {}."""
+    if req.path.rstrip("/") in ("/openapi", "/api", "/conformance"):
+        resp.set_json({}, content_type="application/json")

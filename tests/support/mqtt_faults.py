@@ -27,6 +27,7 @@ class Conn:
     connects: int = 0
     acked: set[int] = field(default_factory=set)  # QoS 2 packet ids the proxy completes itself
     held: list[Packet] = field(default_factory=list)
+    held_acks: set[int] = field(default_factory=set)
     to_client: Callable[[bytes], None] = lambda b: None
     to_server: Callable[[bytes], None] = lambda b: None
 
@@ -270,6 +271,118 @@ def _(conn, way, p):
         return [_republish(p, conn, props=[x for x in p.fields["props"] if x[0] != 2])]
 
 
+# -- faults under which a check cannot decide (the probe itself does not work) -----------------
+# Each one made an old judgement PASS vacuously or FAIL on something the statement does not
+# say; the self-tests expect INCONCLUSIVE (or, where the judgement was too strict, PASS).
+
+def _refuse(conn, code: int) -> list:
+    """Answer the client's CONNECT with a refusing CONNACK (MQTT 3.1.1 or 5.0 layout), then
+    drop the connection; the broker never sees the CONNECT."""
+    body = bytes([0, code]) + (b"\x00" if conn.version == 5 else b"")
+    conn.to_client(Packet(2, 0, body).raw)
+    return ["drop"]
+
+
+@fault("connack-withheld-first")  # the CONNACK of the 'first' probe never comes
+def _(conn, way, p):
+    if way == DOWN and p.name == "CONNACK" and "-first-" in conn.client_id:
+        return []
+
+
+@fault("bad-level-closed")  # an unsupported level is refused by closing, as 5.0 permits
+def _(conn, way, p):
+    if way == UP and p.name == "CONNECT" and p.fields["level"] not in (3, 4, 5):
+        return ["drop"]
+
+
+@fault("reconnect-refused")  # a ClientId seen before is refused (CONNACK 0x05, not authorized)
+def _(conn, way, p):
+    if way == UP and p.name == "CONNECT":
+        with conn.proxy.lock:
+            seen = conn.client_id in conn.proxy.seen_ids
+            conn.proxy.seen_ids.add(conn.client_id)
+        if seen:
+            return _refuse(conn, 0x05)
+
+
+@fault("connect-refused")  # every CONNECT refused: not authorized (an MQTT server all the same)
+def _(conn, way, p):
+    if way == UP and p.name == "CONNECT":
+        return _refuse(conn, 0x87 if conn.version == 5 else 0x05)
+
+
+@fault("v5-not-authorized")  # a 5.0 broker that refuses the suite's 5.0 identity
+def _(conn, way, p):
+    if way == UP and p.name == "CONNECT" and conn.version == 5:
+        return _refuse(conn, 0x87)
+
+
+@fault("no-wills")  # the broker never stores a Will Message (the will fields are stripped)
+def _(conn, way, p):
+    if way == UP and p.name == "CONNECT" and p.fields["flags"] & 0x04:
+        body = bytearray(p.body)
+        at = p.fields["payload_at"]
+        pos = at
+        if p.fields["level"] == 5:  # will properties
+            from oupcheck.mqttwire import read_varint
+            n, pos = read_varint(bytes(body), pos)
+            pos += n
+        for _ in range(2):  # will topic, will message
+            n = int.from_bytes(body[pos:pos + 2], "big")
+            pos += 2 + n
+        del body[at:pos]
+        flag_at = 2 + len(p.fields["protocol"]) + 1
+        body[flag_at] &= ~0x3C & 0xFF  # will flag, will QoS, will retain
+        return [Packet(1, p.flags, bytes(body))]
+
+
+@fault("no-delivery")  # nothing reaches a subscriber: the proxy acknowledges deliveries itself
+def _(conn, way, p):
+    if way == DOWN and p.name == "PUBLISH":
+        pid, q = p.fields["pid"], p.fields["qos"]
+        if q == 1:
+            conn.to_server(simple("PUBACK", pid).raw)
+        elif q == 2:
+            conn.acked.add(pid)
+            conn.to_server(simple("PUBREC", pid).raw)
+        return []
+    if way == DOWN and p.name == "PUBREL" and p.fields.get("pid") in conn.acked:
+        conn.acked.discard(p.fields["pid"])
+        conn.to_server(simple("PUBCOMP", p.fields["pid"]).raw)
+        return []
+
+
+@fault("plus-first-level-dead")  # a filter starting with '+/' is subscribed as one that matches
+def _(conn, way, p):                # nothing (a broker whose '+' at the first level is broken)
+    if way == UP and p.name == "SUBSCRIBE":
+        return [_resubscribe(p, conn, lambda f, o: ("oupcheck-matches-nothing" + f[1:]
+                                                    if f.startswith("+/") else f, o))]
+
+
+@fault("bad-filter-unanswered")  # a malformed filter gets neither a SUBACK nor a close
+def _(conn, way, p):
+    if way == UP and p.name == "SUBSCRIBE" and any(
+            (f.endswith("#") and not f.endswith("/#")) or (f.endswith("+") and not
+                                                          f.endswith("/+"))
+            for f, _ in p.fields["subs"]):
+        return []
+
+
+@fault("stored-q1-twice")  # a stored QoS 1 message is delivered twice (allowed: at least once)
+def _(conn, way, p):
+    if way == DOWN and p.name == "PUBLISH" and p.fields["qos"] == 1 \
+            and "/store-q1-" in p.fields["topic"]:
+        conn.acked.add(p.fields["pid"])
+        return [p, _republish(p, conn, dup=1)]
+    if way == UP and p.name == "PUBACK" and p.fields.get("pid") in conn.acked:
+        # the client acknowledges both copies; the broker sent one
+        if p.fields["pid"] in conn.held_acks:
+            conn.held_acks.discard(p.fields["pid"])
+            conn.acked.discard(p.fields["pid"])
+            return []
+        conn.held_acks.add(p.fields["pid"])
+
+
 class MqttFaultProxy:
     def __init__(self, upstream_port: int, fault_name: str | None = None,
                  upstream_host: str = "127.0.0.1"):
@@ -280,6 +393,7 @@ class MqttFaultProxy:
         self.upstream = (upstream_host, upstream_port)
         self.lock = threading.Lock()
         self.connected_ids: set[str] = set()
+        self.seen_ids: set[str] = set()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.url = f"mqtt://127.0.0.1:{self.port}"
@@ -360,3 +474,52 @@ class MqttFaultProxy:
     def close(self) -> None:
         self._stop = True
         self.listener.close()
+
+
+class DeadPort:
+    """Test-only: a TCP port that accepts connections and answers nothing useful to MQTT.
+
+    ``mode="silent"`` reads and never sends a byte; ``mode="garbage"`` answers every read with
+    bytes that are no MQTT packet (a packet of the reserved type 0, then a
+    length field that never ends). ``DeadPort(mode).url`` is ``mqtt://127.0.0.1:P``."""
+
+    # a packet of the reserved type 0, then a length field that never ends (WireError)
+    GARBAGE = b"\x00\x00" + b"\xff" * 8
+
+    def __init__(self, mode: str = "silent"):
+        if mode not in ("silent", "garbage"):
+            raise ValueError(f"unknown mode {mode!r}")
+        self.mode = mode
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True, name=f"dead-port-{mode}").start()
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            while conn.recv(65536):
+                if self.mode == "garbage":
+                    conn.sendall(self.GARBAGE)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self.listener.close()
+
+    def __enter__(self) -> "DeadPort":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -77,6 +77,9 @@ UNDECIDED = [
     (M3 + "MQTT-3.3.1-6", "no-delivery", "INCONCLUSIVE", "FAIL"),
     # the statement forbids duplicates; a message that never arrived is none (old: FAIL)
     (M3 + "MQTT-4.3.3-2", "no-delivery", "INCONCLUSIVE", "FAIL"),
+    # a server may send PUBLISH packets before the SUBACK (3.8.4); the SUBACK 0x80 after a
+    # retained message still refuses the malformed filter (old: FAIL "accepted", seen on amqtt)
+    (M3 + "MQTT-4.7.1-2", "publish-before-suback", "PASS", "FAIL"),
     # silence after SUBSCRIBE to a malformed filter is no acceptance (old: FAIL "accepted")
     (M3 + "MQTT-4.7.1-2", "bad-filter-unanswered", "INCONCLUSIVE", "FAIL"),
     (M3 + "MQTT-4.7.1-3", "bad-filter-unanswered", "INCONCLUSIVE", "FAIL"),

@@ -236,6 +236,13 @@ def _(conn, way, p):
         return [_republish(p, conn, topic=topic)]
 
 
+@fault("publish-before-suback")  # allowed (3.8.4): a PUBLISH reaches the client before the SUBACK
+def _(conn, way, p):
+    if way == UP and p.name == "SUBSCRIBE" and any("/bad-" in f for f, _ in p.fields["subs"]):
+        conn.to_client(publish("oupcheck/stray-retained", b"retained", qos=0, retain=True,
+                               version=conn.version).raw)
+
+
 @fault("unsubscribe-ignored")
 def _(conn, way, p):
     if way == UP and p.name == "UNSUBSCRIBE":

@@ -92,3 +92,32 @@ def test_pass_without_observation_or_with_refused_request_is_not_a_pass():
     store.add(Exchange(id="E00001", seq=1, method="GET", url="http://x/", request_headers={},
                        request_body=None, started="", error="not sent: target stopped answering"))
     assert "not sent" in unobserved(seen, ["E00001"], store)
+
+
+def _excinfo(exc: BaseException) -> pytest.ExceptionInfo:
+    try:
+        raise exc
+    except BaseException:  # noqa: BLE001 - the point is to capture any kind
+        return pytest.ExceptionInfo.from_current()
+
+
+# what a check raised -> the verdict: only the judgement FAILs a platform; the suite's own
+# exceptions (and a library's, and a bare assert) are ERROR with "suite error"
+RAISED = [
+    (CheckFailed("wrong", expected="a", actual="b"), "FAIL"),
+    (Inconclusive("could not tell"), "INCONCLUSIVE"),
+    (AssertionError("a bare assert in the suite"), "ERROR"),
+    (AttributeError("'str' object has no attribute 'get'"), "ERROR"),
+    (KeyError("features"), "ERROR"),
+    (ValueError("a library broke"), "ERROR"),
+    (RecursionError("maximum recursion depth exceeded"), "ERROR"),
+]
+
+
+@pytest.mark.parametrize("exc, verdict", RAISED, ids=[type(e).__name__ for e, _ in RAISED])
+def test_only_the_judgement_fails_a_platform(exc, verdict):
+    from oupcheck.plugin import classify
+    out = classify(_excinfo(exc))
+    assert out["verdict"].value == verdict, out
+    if verdict == "ERROR":
+        assert out["message"].startswith("suite error") and out["decide"], out

@@ -357,7 +357,15 @@ class RawSession:
                 self.closed_by_peer = True
                 self._note("--", "connection closed by the server")
                 return None
-            for p in self.reader.feed(data):
+            try:
+                packets = self.reader.feed(data)
+            except WireError as exc:
+                # the bytes are kept as evidence; the connection is of no further use
+                self.closed_by_peer = True
+                self._note("<-", f"malformed packet: {exc}", bytes(self.reader.buf[:4096]))
+                raise WireError(f"malformed packet from the server: {exc} (first bytes: "
+                                f"{bytes(self.reader.buf[:16]).hex(' ')})") from None
+            for p in packets:
                 self._note("<-", p.describe(), p.raw)
                 self.pending.append(p)
         return self.pending.pop(0)

@@ -20,6 +20,7 @@ from .data import DataFiles, DataUnavailable
 from .errors import TransportError, UsageError
 from .evidence import EvidenceStore
 from .http import BodyUnusable, EvidenceClient
+from .mqttwire import WireError
 from .profile import Profile, all_profiles, load_profile
 from .report import staging_dir
 from .target import Target, load_target
@@ -143,6 +144,9 @@ class Run:
             broker = Broker.for_interface(self.target, self.interface, self.store,
                                           tag="preflight", timeout=timeout)
             ok, seen = broker.accepts_connect("pre-flight: does the broker answer CONNECT?")
+        except WireError as exc:
+            # not an MQTT server (or a broken one): no MQTT row can be judged
+            self.unreachable = f"{self.interface.url}: answered CONNECT with {exc}"
         except (TransportError, ValueError) as exc:
             self.unreachable = str(exc)
             if "CERTIFICATE_VERIFY_FAILED" in str(exc):
@@ -295,6 +299,13 @@ def classify(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:
         return {"verdict": Verdict.FAIL, "message": f"{ex.summary()}: {exc}",
                 "expected": "a JSON document", "actual": short(ex.body_excerpt, 200),
                 "evidence_pinned": [ex.id]}
+    if isinstance(exc, WireError):
+        # the server's bytes broke the MQTT packet format: the platform's fault, with the bytes
+        # kept in the conversation's packet log
+        return {"verdict": Verdict.FAIL, "message": str(exc),
+                "expected": "well-formed MQTT control packets (MQTT 3.1.1 chapter 2, 5.0 "
+                            "chapter 2; a protocol violation closes the connection, 4.8)",
+                "actual": short(str(exc), 200)}
     if isinstance(exc, DataUnavailable):
         return {"verdict": Verdict.INCONCLUSIVE, "message": f"reference data missing: {exc}",
                 "decide": "give --data-dir with the published files, or allow the download"}

@@ -9,6 +9,7 @@ from oupcheck.report import EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_UNDECIDED
 from oupcheck.verdicts import Ledger, begin_check, end_check, expect, judged, Inconclusive, \
     CheckFailed
 from oupcheck.plugin import unobserved
+from oupcheck.mqttwire import WireError
 from oupcheck.evidence import EvidenceStore, Exchange
 
 C, N, I = "checked", "not-testable", "not-covered"
@@ -111,6 +112,9 @@ RAISED = [
     (KeyError("features"), "ERROR"),
     (ValueError("a library broke"), "ERROR"),
     (RecursionError("maximum recursion depth exceeded"), "ERROR"),
+    # bytes from the server that break the MQTT packet format are the platform's fault
+    (WireError("malformed packet from the server: variable byte integer longer than 4 bytes"),
+     "FAIL"),
 ]
 
 

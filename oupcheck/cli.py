@@ -227,9 +227,12 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
         raise UsageError(f"{unknown[0]!r} is not a requirement of profile {prof.id} "
                          f"({len(prof.requirements)} requirements; see 'oupcheck profiles' and "
                          f"{prof.source})", field="--only")
-    load_target(target, prof.interface)
+    from .plugin import pick_interface
+    pick_interface(prof, load_target(target, prof.interface))
     if out.exists() and not out.is_dir():
         raise UsageError("exists and is not a directory", source=str(out), field="--out")
+    if not out.resolve().parent.is_dir():
+        raise UsageError("parent directory does not exist", source=str(out), field="--out")
     checks = root_dir("conformance")
     pargs = [str(checks), "-c", str(checks / "pytest.ini"), "--rootdir", str(checks),
              "-p", "no:cacheprovider", "-p", "no:terminal",

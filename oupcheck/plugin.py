@@ -57,11 +57,7 @@ class Run:
         if unknown:
             raise UsageError(f"not in profile {profile.id}: {', '.join(sorted(unknown))}",
                              field="--only")
-        self.interface = target.interface(profile.interface) or target.interface(None)
-        if profile.interface and self.interface.kind not in (profile.interface, "http"):
-            raise UsageError(f"target has no {profile.interface} interface "
-                             f"(it lists: {', '.join(i.kind for i in target.spec.interfaces)})",
-                             source=target.source, field="interfaces")
+        self.interface = pick_interface(profile, target)
         self.staging: Path | None = None
         sink = None
         if out is not None:
@@ -158,6 +154,16 @@ class Run:
         self.preflight_id = f"E{self.store.count:05d}"
         if self.unreachable:
             self.client.dead_reason = f"unreachable at pre-flight: {self.unreachable}"
+
+
+def pick_interface(profile: Profile, target: Target) -> Any:
+    """The target's interface the profile probes; a usage error when it has none."""
+    iface = target.interface(profile.interface) or target.interface(None)
+    if profile.interface and iface.kind not in (profile.interface, "http"):
+        raise UsageError(f"target has no {profile.interface} interface "
+                         f"(it lists: {', '.join(i.kind for i in target.spec.interfaces)})",
+                         source=target.source, field="interfaces")
+    return iface
 
 
 def _verify(target: Target) -> bool | str:

@@ -237,3 +237,26 @@ def test_unreachable_target_prints_one_line(oup, tmp_path: Path) -> None:
     assert len(res.stderr_lines) == 1 and "unreachable" in res.stderr_lines[0], res.describe()
     assert res.report and all(r["verdict"] == "ERROR" for r in res.report["rows"]
                               if r["coverage"] == "checked"), res.describe()
+
+
+@pytest.mark.parametrize("command", [["run", "--profile", PROFILE],
+                                     ["run", "--with-load", "--profile", PROFILE],
+                                     ["export"]], ids=["run", "run-with-load", "export"])
+def test_out_whose_parent_does_not_exist(oup, tmp_path: Path, command: list[str]) -> None:
+    """Old: pytest exit 4 inside the suite, mapped to exit 3 ("the suite stopped")."""
+    out = tmp_path / "no-such-parent" / "out"
+    res = oup(*command, "--target", "http://127.0.0.1:9/", "--out", out, timeout=60)
+    line = assert_usage_error(res, out)
+    assert "--out" in line and "parent directory does not exist" in line, line
+    assert not (tmp_path / "no-such-parent").exists()
+
+
+def test_target_without_the_profiles_interface(oup, tmp_path: Path) -> None:
+    """Old: exit 3 ("the suite stopped before writing a report (pytest exit 4)")."""
+    target = tmp_path / "mqtt-only.yaml"
+    target.write_text("name: m\ninterfaces:\n  - kind: mqtt\n    url: mqtt://127.0.0.1:9\n",
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    res = oup("run", "--profile", PROFILE, "--target", target, "--out", out, timeout=60)
+    line = assert_usage_error(res, out)
+    assert str(target) in line and "interfaces" in line and "ogc-api-features" in line, line

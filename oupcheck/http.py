@@ -236,11 +236,30 @@ def _describe(exc: BaseException, limits: Limits) -> str:
 
 
 def _root(exc: BaseException) -> str:
-    seen = exc
+    """The innermost cause, as one escaped, shortened line: the text may quote the target's
+    own bytes (a garbage status line), which must never reach a terminal raw."""
+    import http.client
+    seen, chain = exc, [exc]
     while seen.__cause__ or seen.__context__:
         seen = seen.__cause__ or seen.__context__
+        chain.append(seen)
+    def bad_line(e: object) -> bool:  # RemoteDisconnected is a BadStatusLine without bytes
+        return isinstance(e, http.client.BadStatusLine) and \
+            not isinstance(e, http.client.RemoteDisconnected)
+
+    for e in chain:
+        for arg in [e, *getattr(e, "args", ())]:
+            if bad_line(arg):
+                first = arg.line if isinstance(arg.line, str) else repr(arg.line)
+                return f"invalid HTTP response (first bytes: {escaped(first, 60)})"
     text = str(seen) or type(seen).__name__
     # urllib3 messages carry object reprs; keep the human part
     if "Errno" in text:
         text = text[text.find("[Errno"):]
-    return text.strip().rstrip(")")[:200]
+    return escaped(text.strip().rstrip(")"), 200)
+
+
+def escaped(text: str, limit: int) -> str:
+    """Control characters (ESC, NUL, BEL, ...) escaped as \\xNN, cut at ``limit``."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return out if len(out) <= limit else out[: limit - 1] + "…"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .errors import UsageError
+from .errors import UsageError, printable
 from .report import EXIT_UNDECIDED, EXIT_USAGE
 
 SCHEMAS = ("profile", "target", "report")
@@ -270,11 +270,6 @@ def print_outcome(report: dict[str, Any], out: Path) -> None:
         print(extra, file=sys.stderr)
     print(f"{lines[0]} Report: {out / 'report.html'} ({out / 'report.json'}, evidence.jsonl, "
           "junit.xml)")
-
-
-def printable(text: str) -> str:
-    """Target text on a terminal: control characters escaped, never sent raw."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def clip(text: str, limit: int) -> str:

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+def printable(text: str, limit: int | None = None) -> str:
+    """Target text for a terminal or a message: control characters (ESC, NUL, BEL, ...)
+    escaped as \\xNN, never sent raw; cut at ``limit`` characters with an ellipsis."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return out if limit is None or len(out) <= limit else out[: limit - 1] + "…"
+
+
 class UsageError(Exception):
     """Bad input from the user: a profile, target file, URL or option.
 

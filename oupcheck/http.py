@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from . import __version__
-from .errors import TransportError
+from .errors import TransportError, printable
 from .evidence import EvidenceStore, Exchange, Redactor, curl_line
 from .target import Credential, Limits
 
@@ -251,15 +251,10 @@ def _root(exc: BaseException) -> str:
         for arg in [e, *getattr(e, "args", ())]:
             if bad_line(arg):
                 first = arg.line if isinstance(arg.line, str) else repr(arg.line)
-                return f"invalid HTTP response (first bytes: {escaped(first, 60)})"
+                return f"invalid HTTP response (first bytes: {printable(first, 60)})"
     text = str(seen) or type(seen).__name__
     # urllib3 messages carry object reprs; keep the human part
     if "Errno" in text:
         text = text[text.find("[Errno"):]
-    return escaped(text.strip().rstrip(")"), 200)
+    return printable(text.strip().rstrip(")"), 200)
 
-
-def escaped(text: str, limit: int) -> str:
-    """Control characters (ESC, NUL, BEL, ...) escaped as \\xNN, cut at ``limit``."""
-    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return out if len(out) <= limit else out[: limit - 1] + "…"

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from . import __version__
-from .errors import UsageError
+from .errors import UsageError, printable
 from .load.model import LoadSection
 from .verdicts import Verdict, combine
 
@@ -465,14 +465,12 @@ def outcome_lines(report: dict[str, Any]) -> list[str]:
     if len(undecided) > UNDECIDED_SHOWN:
         lines.append(f"  ... and {len(undecided) - UNDECIDED_SHOWN} more undecided MUST "
                      "requirements (listed at the top of report.html)")
-    return [_printable(line) for line in lines]
+    return [printable(line) for line in lines]
 
 
 UNDECIDED_SHOWN = 8
 
 
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def exit_code(report: dict[str, Any]) -> int:

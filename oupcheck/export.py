@@ -27,7 +27,7 @@ from typing import Any, Iterator
 from urllib.parse import urljoin
 
 from . import __version__
-from .errors import TransportError, UsageError
+from .errors import TransportError, UsageError, printable
 from .evidence import EvidenceStore, Redactor
 from .http import BodyUnusable, EvidenceClient
 from .target import Target
@@ -317,6 +317,10 @@ def export(target: Target, out: Path, **kw: Any) -> tuple[int, ExportResult | No
         res = Exporter(target, evidence_sink=evidence, **kw).run(out)
     except TransportError as exc:
         return EXIT_UNREACHABLE, None, redactor.text(f"undecided: {exc}")
+    except BodyUnusable as exc:  # the collections list itself cannot be read: no export
+        ex = exc.exchange
+        return EXIT_UNREACHABLE, None, redactor.text(printable(
+            f"undecided: {ex.method} {ex.url} answered HTTP {ex.status}, but {exc}", 300))
     finally:
         evidence.close()
         if not out.is_dir():

@@ -29,9 +29,29 @@ BREAKER_AFTER = 3  # consecutive transport failures before the target is declare
 class BodyUnusable(Exception):
     """The body cannot be judged (too large, not JSON); the check is inconclusive or fails."""
 
-    def __init__(self, message: str, exchange: Exchange):
+    def __init__(self, message: str, exchange: Exchange, *, limit: bool = False):
         self.exchange = exchange
+        self.limit = limit  # a bound of the suite was reached, not a defect of the body
         super().__init__(message)
+
+
+MAX_JSON_DEPTH = 200  # far beyond any standard document; keeps every later walk shallow
+
+
+def _deeper_than(doc: Any, limit: int) -> bool:
+    """Is the parsed document nested deeper than ``limit``? (iterative, no recursion)"""
+    level = [doc]
+    for _ in range(limit + 1):
+        nxt = []
+        for node in level:
+            if isinstance(node, dict):
+                nxt.extend(v for v in node.values() if isinstance(v, (dict, list)))
+            elif isinstance(node, list):
+                nxt.extend(v for v in node if isinstance(v, (dict, list)))
+        if not nxt:
+            return False
+        level = nxt
+    return True
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -211,9 +231,16 @@ class EvidenceClient:
             if ex.body_capped:
                 raise BodyUnusable(f"body larger than the cap ({ex.body_bytes} bytes read)", ex)
             try:
-                ex._json = json.loads(ex.body.decode("utf-8"))
+                doc = json.loads(ex.body.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise BodyUnusable(f"body is not JSON: {exc}", ex) from None
+            except RecursionError:
+                doc = None  # nested deeper than the parser's stack: past the depth limit
+            if doc is None and ex.body.strip() != b"null" or _deeper_than(doc, MAX_JSON_DEPTH):
+                raise BodyUnusable(f"JSON nested deeper than {MAX_JSON_DEPTH} levels: the suite "
+                                   "does not judge it (RFC 8259 section 9 lets a parser limit "
+                                   "nesting)", ex, limit=True) from None
+            ex._json = doc
             ex._json_done = True
         return ex._json
 

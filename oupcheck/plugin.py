@@ -295,6 +295,10 @@ def classify(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:
             return {"verdict": Verdict.INCONCLUSIVE, "message": str(exc),
                     "evidence_pinned": [ex.id],
                     "decide": "raise limits.max_body_bytes in the target file"}
+        if exc.limit:
+            return {"verdict": Verdict.INCONCLUSIVE, "message": f"{ex.summary()}: {exc}",
+                    "evidence_pinned": [ex.id],
+                    "decide": "a person must judge the body in the evidence"}
         if ex.status is None or not 200 <= ex.status < 300:
             # a client or server error with an unreadable body: the check's own row judges the
             # status, this one cannot read what it needed

@@ -67,3 +67,53 @@ def test_garbage_bytes_never_reach_the_terminal_raw(command, garbage_port, oup, 
     assert not RAW_CONTROL.search(text), f"raw control bytes on the terminal: {text!r}"
     if command != "discover":
         assert "invalid HTTP response (first bytes: \\x1b[31mGARBAGE" in text, text
+
+
+@pytest.fixture
+def deep_json_url() -> Iterator[str]:
+    """Answers every request 200 with JSON nested 100 000 levels deep (a valid document that
+    breaks recursive parsers)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    deep = b"[" * 100_000 + b"]" * 100_000
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server interface
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(deep)))
+            self.end_headers()
+            self.wfile.write(deep)
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/"
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.mark.parametrize("command", [["run", "--profile", "ogc-api-features-1"],
+                                     ["run", "--profile", "mim1-ngsi-ld"], ["export"]],
+                         ids=["ogc-api-features-1", "mim1-ngsi-ld", "export"])
+def test_deep_json_is_judged_not_crashed_on(command, deep_json_url, oup, tmp_path):
+    """Old: RecursionError: pytest INTERNALERROR without a report (run), a traceback (export),
+    or ERROR rows reading 'suite error ... RecursionError'."""
+    out = tmp_path / "out"
+    res = oup(*command, "--target", deep_json_url, "--out", out, timeout=180)
+    text = res.stdout + res.stderr
+    assert "Traceback" not in text and "INTERNALERROR" not in text, res.describe()
+    assert res.code in (1, 3), res.describe()
+    if command[0] == "export":
+        assert "nested deeper than" in text, text
+        assert [p.name for p in tmp_path.iterdir()] == [], "stray files beside --out"
+        return
+    assert res.report is not None, res.describe()
+    rows = res.report["rows"]
+    assert not [r for r in rows if "RecursionError" in (r["message"] or "")], rows
+    assert any("nested deeper than" in (r["message"] or "") for r in rows), \
+        [r["message"] for r in rows][:5]
+    assert not [r for r in rows if r["verdict"] == "PASS"], "a PASS on bodies nobody read"

@@ -270,6 +270,7 @@ def _root(exc: BaseException) -> str:
     while seen.__cause__ or seen.__context__:
         seen = seen.__cause__ or seen.__context__
         chain.append(seen)
+
     def bad_line(e: object) -> bool:  # RemoteDisconnected is a BadStatusLine without bytes
         return isinstance(e, http.client.BadStatusLine) and \
             not isinstance(e, http.client.RemoteDisconnected)
@@ -284,4 +285,3 @@ def _root(exc: BaseException) -> str:
     if "Errno" in text:
         text = text[text.find("[Errno"):]
     return printable(text.strip().rstrip(")"), 200)
-

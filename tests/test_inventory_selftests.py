@@ -62,6 +62,16 @@ def test_good_platform_passes_every_inventory_row(oup, fault_proxy, mosquitto_ur
     assert "asyncapi 3.0.0" in res.row(I + "machine-readable-description")["message"]
 
 
+def _resolve(interfaces: list[dict], fault_proxy, mosquitto_url: str) -> None:
+    """The placeholders of the tables: FAULT:<mode> is the fault proxy in that mode, MQTT the
+    test's Mosquitto."""
+    for i in interfaces:
+        if i["url"].startswith("FAULT:"):
+            i["url"] = fault_proxy.url(i["url"][6:])
+        elif i["url"] == "MQTT":
+            i["url"] = mosquitto_url
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("rid,interfaces", [
     ("standard-interfaces", [{"kind": "ogc-api-features", "url": "FAULT:none"},
@@ -72,11 +82,7 @@ def test_good_platform_passes_every_inventory_row(oup, fault_proxy, mosquitto_ur
 ], ids=["ngsi-ld-named-but-absent", "ogc-no-service-desc", "collections-bare"])
 def test_row_fails_on_broken_platform(rid, interfaces, oup, fault_proxy, mosquitto_url,
                                       tmp_path):
-    for i in interfaces:
-        if i["url"].startswith("FAULT:"):
-            i["url"] = fault_proxy.url(i["url"][6:])
-        elif i["url"] == "MQTT":
-            i["url"] = mosquitto_url
+    _resolve(interfaces, fault_proxy, mosquitto_url)
     row = _run(oup, tmp_path, "broken", interfaces, I + rid).row(I + rid)
     assert row["verdict"] == "FAIL", (row["message"], row["actual"])
     assert row["evidence"], row
@@ -126,11 +132,7 @@ def test_sensorthings_server_is_inventoried(oup, tmp_path):
 ], ids=["mqtt-undescribed", "ogc-behind-401", "no-data-interface", "no-catalogue-named"])
 def test_row_is_inconclusive_without_an_observation(rid, interfaces, why, oup, fault_proxy,
                                                     mosquitto_url, tmp_path):
-    for i in interfaces:
-        if i["url"].startswith("FAULT:"):
-            i["url"] = fault_proxy.url(i["url"][6:])
-        elif i["url"] == "MQTT":
-            i["url"] = mosquitto_url
+    _resolve(interfaces, fault_proxy, mosquitto_url)
     row = _run(oup, tmp_path, "undecided", interfaces, I + rid).row(I + rid)
     assert row["verdict"] == "INCONCLUSIVE", (row["verdict"], row["message"], row["actual"])
     assert why in row["message"] and row["decide"], row

@@ -105,6 +105,12 @@ def _run(oup, url: str, out: Path, *only: str):
     return res
 
 
+def _run_through(fault: str | None, oup, mosquitto_url: str, out: Path, *only: str):
+    """A run against Mosquitto behind the fault proxy (``None``: a transparent proxy)."""
+    with MqttFaultProxy(_port(mosquitto_url), fault) as proxy:
+        return _run(oup, proxy.url, out, *only)
+
+
 def _mqtt_evidence(out: Path, ids: list[str]) -> list[dict]:
     import json
     recs = [json.loads(x) for x in (out / "evidence.jsonl").read_text().splitlines()]
@@ -140,11 +146,7 @@ def test_mosquitto_passes_every_mqtt_row_with_packet_evidence(oup, mosquitto_url
 
 @pytest.mark.slow
 def test_transparent_proxy_changes_nothing(oup, mosquitto_url, tmp_path):
-    proxy = MqttFaultProxy(_port(mosquitto_url))
-    try:
-        res = _run(oup, proxy.url, tmp_path / "out")
-    finally:
-        proxy.close()
+    res = _run_through(None, oup, mosquitto_url, tmp_path / "out")
     verdicts = {rid: res.row(rid)["verdict"] for rid in MQTT_ROWS}
     assert set(verdicts.values()) == {"PASS"}, verdicts
 
@@ -204,11 +206,7 @@ def test_broker_with_tls_and_passwords(oup, tmp_path):
 @pytest.mark.parametrize("rid,fault", FAULT_RUNS, ids=[f"{r.split(':')[1]}-{f}"
                                                        for r, f in FAULT_RUNS])
 def test_row_fails_on_its_fault(rid, fault, oup, mosquitto_url, tmp_path):
-    proxy = MqttFaultProxy(_port(mosquitto_url), fault)
-    try:
-        res = _run(oup, proxy.url, tmp_path / "out", rid)
-    finally:
-        proxy.close()
+    res = _run_through(fault, oup, mosquitto_url, tmp_path / "out", rid)
     row = res.row(rid)
     assert row["verdict"] == "FAIL", (fault, row["verdict"], row["message"])
     assert row["clause"] and row["evidence"], row
@@ -222,11 +220,7 @@ def test_row_is_undecided_when_its_probe_cannot_work(rid, fault, now, before, ou
                                                      mosquitto_url, tmp_path):
     """The old judgement (``before``) was a vacuous PASS, or a FAIL the statement does not
     support; the row now says why it cannot decide (or PASSes the allowed behaviour)."""
-    proxy = MqttFaultProxy(_port(mosquitto_url), fault)
-    try:
-        res = _run(oup, proxy.url, tmp_path / "out", rid)
-    finally:
-        proxy.close()
+    res = _run_through(fault, oup, mosquitto_url, tmp_path / "out", rid)
     row = res.row(rid)
     assert row["verdict"] == now != before, (fault, row["verdict"], row["message"])
     assert row["message"] and row["evidence"], row

@@ -390,7 +390,40 @@ def _(conn, way, p):
         conn.held_acks.add(p.fields["pid"])
 
 
-class MqttFaultProxy:
+class _Listener:
+    """A loopback TCP port with a thread per connection (``_serve``); ``url`` is
+    ``mqtt://127.0.0.1:P``. Usable as a context manager."""
+
+    def _listen(self, name: str) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True, name=name).start()
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._stop = True
+        self.listener.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class MqttFaultProxy(_Listener):
     def __init__(self, upstream_port: int, fault_name: str | None = None,
                  upstream_host: str = "127.0.0.1"):
         if fault_name is not None and fault_name not in FAULTS:
@@ -401,19 +434,7 @@ class MqttFaultProxy:
         self.lock = threading.Lock()
         self.connected_ids: set[str] = set()
         self.seen_ids: set[str] = set()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.url = f"mqtt://127.0.0.1:{self.port}"
-        self._stop = False
-        threading.Thread(target=self._accept, daemon=True, name="mqtt-fault-proxy").start()
-
-    def _accept(self) -> None:
-        while not self._stop:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+        self._listen("mqtt-fault-proxy")
 
     def _serve(self, client: socket.socket) -> None:
         try:
@@ -478,12 +499,8 @@ class MqttFaultProxy:
         client.close()
         server.close()
 
-    def close(self) -> None:
-        self._stop = True
-        self.listener.close()
 
-
-class DeadPort:
+class DeadPort(_Listener):
     """Test-only: a TCP port that accepts connections and answers nothing useful to MQTT.
 
     ``mode="silent"`` reads and never sends a byte; ``mode="garbage"`` answers every read with
@@ -497,19 +514,7 @@ class DeadPort:
         if mode not in ("silent", "garbage"):
             raise ValueError(f"unknown mode {mode!r}")
         self.mode = mode
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.url = f"mqtt://127.0.0.1:{self.port}"
-        self._stop = False
-        threading.Thread(target=self._accept, daemon=True, name=f"dead-port-{mode}").start()
-
-    def _accept(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self._listen(f"dead-port-{mode}")
 
     def _serve(self, conn: socket.socket) -> None:
         try:
@@ -520,13 +525,3 @@ class DeadPort:
             pass
         finally:
             conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self.listener.close()
-
-    def __enter__(self) -> "DeadPort":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .errors import UsageError, printable
-from .report import EXIT_UNDECIDED, EXIT_USAGE
+from .report import EXIT_UNDECIDED, EXIT_USAGE, check_out_dir
 
 SCHEMAS = ("profile", "target", "report")
 
@@ -229,10 +229,7 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
                          f"{prof.source})", field="--only")
     from .plugin import pick_interface
     pick_interface(prof, load_target(target, prof.interface))
-    if out.exists() and not out.is_dir():
-        raise UsageError("exists and is not a directory", source=str(out), field="--out")
-    if not out.resolve().parent.is_dir():
-        raise UsageError("parent directory does not exist", source=str(out), field="--out")
+    check_out_dir(out)
     checks = root_dir("conformance")
     pargs = [str(checks), "-c", str(checks / "pytest.ini"), "--rootdir", str(checks),
              "-p", "no:cacheprovider", "-p", "no:terminal",

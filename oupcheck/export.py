@@ -27,9 +27,10 @@ from typing import Any, Iterator
 from urllib.parse import urljoin
 
 from . import __version__
-from .errors import TransportError, UsageError, printable
+from .errors import TransportError, printable
 from .evidence import EvidenceStore, Redactor
 from .http import BodyUnusable, EvidenceClient
+from .report import check_out_dir
 from .target import Target
 
 GEOJSON = "application/geo+json"
@@ -306,10 +307,7 @@ def _now() -> str:
 
 def export(target: Target, out: Path, **kw: Any) -> tuple[int, ExportResult | None, str]:
     """Run an export; return (exit code, result, one-line summary)."""
-    if out.exists() and not out.is_dir():
-        raise UsageError("exists and is not a directory", source=str(out), field="--out")
-    if not out.resolve().parent.is_dir():
-        raise UsageError("parent directory does not exist", source=str(out), field="--out")
+    check_out_dir(out)
     evidence = tempfile.NamedTemporaryFile("w", delete=False, suffix=".jsonl",
                                            dir=out.resolve().parent, encoding="utf-8")
     redactor = Redactor(target.secrets)

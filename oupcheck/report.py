@@ -519,15 +519,19 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-def staging_dir(out: Path) -> Path:
-    """A fresh sibling of ``out`` to write into; renamed into place only when complete."""
+def check_out_dir(out: Path) -> None:
+    """``--out`` can be written: not an existing file, and its parent folder exists."""
     if out.exists() and not out.is_dir():
         raise UsageError("exists and is not a directory", source=str(out), field="--out")
-    parent = out.resolve().parent
-    if not parent.is_dir():
+    if not out.resolve().parent.is_dir():
         raise UsageError("parent directory does not exist", source=str(out), field="--out")
+
+
+def staging_dir(out: Path) -> Path:
+    """A fresh sibling of ``out`` to write into; renamed into place only when complete."""
+    check_out_dir(out)
     import tempfile
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.resolve().parent))
 
 
 def row_base(profile: Any, rid: str) -> dict[str, Any]:

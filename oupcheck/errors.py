@@ -38,3 +38,8 @@ class TransportError(Exception):
     def __init__(self, message: str, exchange_id: str | None = None):
         self.exchange_id = exchange_id
         super().__init__(message)
+
+
+class BudgetSpent(TransportError):
+    """The run's time budget is spent: the request was not sent (the row is undecided, the
+    target is not at fault)."""

@@ -148,6 +148,7 @@ class Exchange:
     elapsed_ms: float | None = None
     error: str | None = None
     note: str | None = None
+    redirect: str | None = None  # a 3xx answer: where it led, or why the client stopped there
     test: str | None = None
     curl: str = ""
     kind: str = "http"  # or "tls-scan" (and other non-HTTP probes): then ``data`` holds the result
@@ -182,7 +183,8 @@ class Exchange:
             "response": None if self.status is None else {
                 "http_version": self.http_version, "status": self.status, "reason": self.reason, "headers": self.response_headers,
                 "body": self.body_excerpt, "body_bytes": self.body_bytes,
-                "body_capped": self.body_capped, "excerpt_truncated": self.excerpt_truncated},
+                "body_capped": self.body_capped, "excerpt_truncated": self.excerpt_truncated,
+                **({"redirect": self.redirect} if self.redirect else {})},
             "elapsed_ms": self.elapsed_ms, "error": self.error, "note": self.note,
             "curl": self.curl,
         }

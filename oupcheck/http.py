@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -18,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from . import __version__
-from .errors import TransportError, printable
+from .errors import BudgetSpent, TransportError, printable
 from .evidence import EvidenceStore, Exchange, Redactor, curl_line
 from .target import Credential, Limits
 
@@ -38,6 +40,16 @@ class BodyUnusable(Exception):
 MAX_JSON_DEPTH = 200  # far beyond any standard document; keeps every later walk shallow
 
 
+def json_type(value: Any) -> str:
+    """How a JSON value reads in a message: 'a string ("x")', 'missing', 'an array'."""
+    if value is None:
+        return "missing (or null)"
+    kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+    return f"{kind} ({printable(json.dumps(value)[:40])})" if not isinstance(
+        value, (dict, list)) else kind
+
+
 def _deeper_than(doc: Any, limit: int) -> bool:
     """Is the parsed document nested deeper than ``limit``? (iterative, no recursion)"""
     level = [doc]
@@ -52,6 +64,77 @@ def _deeper_than(doc: Any, limit: int) -> bool:
             return False
         level = nxt
     return True
+
+
+class _Watch:
+    """The hard deadline of one exchange. A timer shuts the connection's socket down when the
+    deadline passes, so the read that is waiting (for a status line, a header or a body byte)
+    returns at once, however slowly the target drips its answer: the per-read timeout alone
+    restarts with every byte that arrives."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.fired = False
+        self.conn: Any = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "_Watch":
+        _ACTIVE.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _ACTIVE.watch = None
+        with self._lock:
+            self.conn = None
+
+    def attach(self, conn: Any) -> None:
+        with self._lock:
+            self.conn = conn
+        if self.fired:  # the deadline passed before the request went out
+            self._shutdown()
+
+    def _fire(self) -> None:
+        self.fired = True
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            sock = getattr(self.conn, "sock", None)
+            if sock is not None:
+                try:  # the plain socket call: an SSL socket's own shutdown would unwrap it
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+_ACTIVE = threading.local()
+
+
+def _watched(cls: type) -> type:
+    """A urllib3 connection class that hands itself to the exchange's watch."""
+
+    def request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        watch = getattr(_ACTIVE, "watch", None)
+        if watch is not None:
+            watch.attach(self)
+        return cls.request(self, *args, **kwargs)
+
+    return type(f"Watched{cls.__name__}", (cls,), {"request": request})
+
+
+def _adapter() -> requests.adapters.HTTPAdapter:
+    from urllib3 import connection, connectionpool
+    http_pool = type("WatchedHTTPConnectionPool", (connectionpool.HTTPConnectionPool,),
+                     {"ConnectionCls": _watched(connection.HTTPConnection)})
+    https_pool = type("WatchedHTTPSConnectionPool", (connectionpool.HTTPSConnectionPool,),
+                      {"ConnectionCls": _watched(connection.HTTPSConnection)})
+    adapter = requests.adapters.HTTPAdapter()
+    adapter.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
+    return adapter
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -73,6 +156,8 @@ class EvidenceClient:
         self.redactor = Redactor(self.secrets)
         self.session = requests.Session()
         self.session.trust_env = False  # never route through a proxy from the environment
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, _adapter())
         self.verify = verify  # True, a CA bundle path, or False (certificate judged elsewhere)
         self.failures_in_row = 0  # on the target's own origin
         self.dead_reason: str | None = None  # the target's origin stopped answering
@@ -80,6 +165,10 @@ class EvidenceClient:
         # third-party host never stops the probes of the target
         self.other_failures: dict[tuple, int] = {}
         self.other_dead: dict[tuple, str] = {}
+        # the run's time budget (monotonic clock); a DELETE is always sent, so that a run whose
+        # budget is spent still removes what it created
+        self.budget_ends: float | None = None
+        self.budget_s: float | None = None
 
     # -- auth -------------------------------------------------------------
     def _apply_auth(self, headers: dict[str, str], params: dict[str, Any],
@@ -129,24 +218,41 @@ class EvidenceClient:
             body = data.encode() if isinstance(data, str) else data
         prepared = requests.Request(method, url, headers=hdrs, params=qparams or None,
                                     data=body).prepare()
-        ex = self._send(prepared, note)
-        hops = 0
-        while (follow_redirects and ex.status in (301, 302, 303, 307, 308)
-               and ex.header("location") and hops < max_redirects):
-            nxt = urljoin(prepared.url, ex.header("location"))
-            if origin(nxt) != self.origin:
-                ex.note = ((ex.note + "; ") if ex.note else "") + \
-                    f"redirect to another origin not followed: {self.redactor.text(nxt)}"
-                if ex.id in self.store.by_id:
-                    self.store.by_id[ex.id].note = ex.note
+        ex = self._send(prepared, note, record=False)
+        visited = [prepared.url or ""]
+        while ex.status in (301, 302, 303, 307, 308):
+            # every 3xx says where it led or why it was not followed: a check that needed a
+            # 200 names the redirect in its FAIL
+            loc = ex.header("location")
+            nxt = urljoin(prepared.url, loc) if loc else None
+            show = self.redactor.text
+            if not nxt:
+                ex.redirect = "a redirect without a Location header"
+            elif not follow_redirects:
+                ex.redirect = f"a redirect to {show(nxt)} (this probe does not follow redirects)"
+            elif origin(nxt) != self.origin:
+                ex.redirect = (f"a redirect that leaves the host, to {show(nxt)} (not followed: "
+                               "the suite only talks to the target)")
+            elif nxt in visited:
+                ex.redirect = ("a redirect loop: " + " -> ".join(
+                    show(u) for u in visited[visited.index(nxt):] + [nxt]))
+            elif len(visited) > max_redirects:
+                ex.redirect = f"more than {max_redirects} redirects in a row (last to {show(nxt)})"
+            if ex.redirect:
                 break
-            hops += 1
+            ex.redirect = f"redirect {len(visited)} to {show(nxt)} (followed)"
+            self.store.add(ex)
             prepared = requests.Request("GET" if ex.status == 303 else method, nxt, headers=hdrs,
                                         data=None if ex.status == 303 else body).prepare()
-            ex = self._send(prepared, f"redirect {hops} from {ex.id}")
+            ex = self._send(prepared, f"redirect {len(visited)} from {ex.id}", record=False)
+            visited.append(nxt)
+        self.store.add(ex)
         return ex
 
-    def _send(self, prepared: requests.PreparedRequest, note: str | None) -> Exchange:
+    def _send(self, prepared: requests.PreparedRequest, note: str | None, *,
+              record: bool = True) -> Exchange:
+        """Send one request within the bounds. A failed exchange is recorded and raised;
+        ``record=False`` leaves recording an answer to the caller (which annotates it)."""
         eid, seq = self.store.next_id()
         red = self.redactor
         raw_headers = dict(prepared.headers)
@@ -169,28 +275,34 @@ class EvidenceClient:
                         f"({dead})")
             self.store.add(ex)
             raise TransportError(ex.error, eid)
+        if self.budget_ends is not None and time.monotonic() > self.budget_ends and \
+                ex.method != "DELETE":
+            ex.error = f"not sent: run budget spent (run_budget_s={self.budget_s:g})"
+            self.store.add(ex)
+            raise BudgetSpent(ex.error, eid)
         if seq > self.limits.max_requests:
             ex.error = f"not sent: run exceeded max_requests={self.limits.max_requests}"
             self.store.add(ex)
             raise TransportError(ex.error, eid)
         t0 = time.monotonic()
-        deadline = t0 + self.limits.connect_timeout + 2 * self.limits.read_timeout
         resp = None
+        watch = _Watch(self.limits.deadline)
+        size = 0
         try:
-            resp = self.session.send(prepared, stream=True, allow_redirects=False,
-                                     timeout=(self.limits.connect_timeout, self.limits.read_timeout),
-                                     verify=self.verify)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_content(65536):
-                if time.monotonic() > deadline:
-                    raise TransportError("response body not complete within the total deadline "
-                                         f"({deadline - t0:.0f} s)")
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > self.limits.max_body_bytes:
-                    ex.body_capped = True
-                    break
+            with watch:
+                resp = self.session.send(prepared, stream=True, allow_redirects=False,
+                                         timeout=(self.limits.connect_timeout,
+                                                  self.limits.read_timeout),
+                                         verify=self.verify)
+                chunks: list[bytes] = []
+                for chunk in resp.iter_content(65536):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > self.limits.max_body_bytes:
+                        ex.body_capped = True
+                        break
+            if watch.fired:  # a cut read can look like a short, complete answer
+                raise TransportError("deadline")
             full = b"".join(chunks)[: self.limits.max_body_bytes]
             ex.status = resp.status_code
             ex.http_version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(
@@ -207,6 +319,10 @@ class EvidenceClient:
                 self.other_failures[where] = 0
         except (requests.RequestException, TransportError, OSError) as exc:
             ex.error = _describe(exc, self.limits)
+            if watch.fired:
+                ex.error = (f"answer not complete within the exchange deadline of "
+                            f"{self.limits.deadline:g} s ({size} body bytes read; the target "
+                            "file's limits.exchange_deadline sets it)")
             if own:
                 self.failures_in_row += 1
                 if self.failures_in_row >= BREAKER_AFTER:
@@ -219,9 +335,11 @@ class EvidenceClient:
             ex.elapsed_ms = round((time.monotonic() - t0) * 1000, 1)
             if resp is not None:
                 resp.close()
-        self.store.add(ex)
         if ex.error:
+            self.store.add(ex)
             raise TransportError(ex.error, eid)
+        if record:
+            self.store.add(ex)
         return ex
 
     # -- body helpers -----------------------------------------------------
@@ -232,7 +350,11 @@ class EvidenceClient:
                 raise BodyUnusable(f"body larger than the cap ({ex.body_bytes} bytes read)", ex)
             try:
                 doc = json.loads(ex.body.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            except UnicodeDecodeError as exc:
+                raise BodyUnusable(f"body is not UTF-8 (RFC 8259 section 8.1: JSON exchanged "
+                                   f"between systems is UTF-8): byte 0x{exc.object[exc.start]:02x} "
+                                   f"at offset {exc.start}", ex) from None
+            except json.JSONDecodeError as exc:
                 raise BodyUnusable(f"body is not JSON: {exc}", ex) from None
             except RecursionError:
                 doc = None  # nested deeper than the parser's stack: past the depth limit
@@ -259,7 +381,24 @@ def _describe(exc: BaseException, limits: Limits) -> str:
         return f"connection failed: {root}"
     if isinstance(exc, TransportError):
         return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    short = _incomplete_read(exc)
+    if short:
+        return short
+    return f"{type(exc).__name__}: {printable(str(exc), 200)}"
+
+
+def _incomplete_read(exc: BaseException) -> str | None:
+    """A body cut short (the server closed before the bytes its Content-Length announced)."""
+    import http.client
+    seen: BaseException | None = exc
+    while seen is not None:
+        for arg in [seen, *getattr(seen, "args", ())]:
+            if isinstance(arg, http.client.IncompleteRead):
+                got = len(arg.partial) if isinstance(arg.partial, bytes) else arg.partial
+                return (f"the connection closed before the body was complete ({got} bytes read, "
+                        f"{arg.expected} more announced by Content-Length)")
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _root(exc: BaseException) -> str:

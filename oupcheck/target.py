@@ -86,9 +86,17 @@ class Claims(Strict):
 class Limits(Strict):
     connect_timeout: float = Field(default=5.0, gt=0, le=120)
     read_timeout: float = Field(default=15.0, gt=0, le=600)
+    exchange_deadline: float | None = Field(
+        default=None, gt=0, le=3600, description="Hard wall-clock bound of one exchange, from "
+        "connecting to the last body byte, enforced on every read (a server that drips its "
+        "answer a byte at a time is cut here); default connect_timeout + 2 x read_timeout")
     max_body_bytes: int = Field(default=20_000_000, gt=0, description="Bodies are cut here")
     excerpt_bytes: int = Field(default=65_536, gt=0, description="Body bytes kept as evidence")
     max_requests: int = Field(default=5_000, gt=0, description="Hard cap on requests in one run")
+
+    @property
+    def deadline(self) -> float:
+        return self.exchange_deadline or self.connect_timeout + 2 * self.read_timeout
 
 
 class Identity(Strict):

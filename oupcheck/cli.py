@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -48,6 +50,10 @@ def _parser() -> Parser:
     r.add_argument("--profile-path", action="append", default=[],
                    help="extra directory with profile YAML files")
     r.add_argument("--quiet", action="store_true", help="no per-check progress lines")
+    r.add_argument("--budget", type=float, default=None, metavar="S",
+                   help="bound on the whole run in seconds (default: the profile's "
+                        "run_budget_s, else 600); rows undecided when it is spent are "
+                        "INCONCLUSIVE")
     r.add_argument("--with-load", action="store_true",
                    help="after the checks, run the load profile the profile links "
                         "('load_profile') or --load-profile, into the same report")
@@ -92,6 +98,8 @@ def _parser() -> Parser:
     ex.add_argument("--page-size", type=int, default=1000)
     ex.add_argument("--max-items", type=int, default=10_000_000,
                     help="stop a collection (and report a runaway) after this many items")
+    ex.add_argument("--max-bytes", default="20G", metavar="SIZE",
+                    help="stop after writing this much (bytes, or with K, M, G, T; default 20G)")
     ex.add_argument("--formats", default="ndjson,geojson,csv",
                     help="comma list of ndjson, geojson, csv")
 
@@ -136,8 +144,14 @@ def _load_job(args: argparse.Namespace, profile: str, target: str) -> Any:
                    remote_workers=args.remote_workers)
 
 
+def _terminated(signum: int, frame: Any) -> NoReturn:
+    raise KeyboardInterrupt  # a SIGTERM cleans up as Ctrl-C does: no half-written output
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if argv is None:  # the command line, not a caller inside Python
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(COMMANDS[args.cmd](args) or 0)
     except UsageError as exc:
@@ -156,7 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError("needs --with-load", field="--load-profile")
         return run(profile=args.profile, target=args.target, out=Path(args.out),
                    only=args.only, data_dirs=args.data_dir, profile_paths=args.profile_path,
-                   quiet=args.quiet)
+                   quiet=args.quiet, budget=args.budget)
     return run_with_load(args)
 
 
@@ -179,7 +193,7 @@ def run_with_load(args: argparse.Namespace) -> int:
     try:
         code = run(profile=args.profile, target=args.target, out=staging / "conformance",
                    only=args.only, data_dirs=args.data_dir, profile_paths=args.profile_path,
-                   quiet=args.quiet)
+                   quiet=args.quiet, budget=args.budget)
         conf = staging / "conformance"
         if not (conf / "report.json").is_file():
             return code
@@ -211,7 +225,7 @@ def cmd_load_worker(args: argparse.Namespace) -> int:
 
 def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
         data_dirs: list[str] | None = None, profile_paths: list[str] | None = None,
-        quiet: bool = False) -> int:
+        quiet: bool = False, budget: float | None = None) -> int:
     import pytest
 
     from .profile import load_profile
@@ -230,10 +244,15 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
     from .plugin import pick_interface
     pick_interface(prof, load_target(target, prof.interface))
     check_out_dir(out)
+    if budget is not None and not budget > 0:
+        raise UsageError(f"must be a positive number of seconds, not {budget:g}",
+                         field="--budget")
     checks = root_dir("conformance")
     pargs = [str(checks), "-c", str(checks / "pytest.ini"), "--rootdir", str(checks),
              "-p", "no:cacheprovider", "-p", "no:terminal",
              "--oup-profile", profile, "--oup-target", target, "--oup-out", str(out)]
+    if budget is not None:
+        pargs += ["--oup-budget", str(budget)]
     for rid in only or []:
         pargs += ["--oup-only", rid]
     for d in data_dirs or []:
@@ -376,13 +395,18 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from .discover import discover
     from .target import dump_target
 
+    out = Path(args.out)
+    if out.is_dir() or not out.parent.is_dir():
+        raise UsageError("is a folder, not a file" if out.is_dir() else
+                         f"the folder {out.parent} does not exist", source=args.out,
+                         field="--out")
     spec, notes = discover(args.url)
     for n in notes:
         print(f"  {n}", file=sys.stderr)
     if spec is None:
-        print(f"oupcheck: no standard interface found at {args.url}", file=sys.stderr)
+        print(f"oupcheck: no standard interface found at {printable(args.url, 200)}"
+              + (f" ({notes[0]})" if notes else ""), file=sys.stderr)
         return EXIT_UNDECIDED
-    out = Path(args.out)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(dump_target(spec), encoding="utf-8")
     os.replace(tmp, out)
@@ -403,11 +427,20 @@ def cmd_export(args: argparse.Namespace) -> int:
                          f"{', '.join(FORMATS)}", field="--formats")
     if args.page_size < 1 or args.max_items < 1:
         raise UsageError("must be at least 1", field="--page-size/--max-items")
+    max_bytes = parse_size(args.max_bytes, "--max-bytes")
     target = load_target(args.target, "ogc-api-features")
     code, _, summary = export(target, Path(args.out), page_size=args.page_size,
-                              max_items=args.max_items, formats=formats)
+                              max_items=args.max_items, max_bytes=max_bytes, formats=formats)
     print(f"{summary}. Manifest: {Path(args.out) / 'manifest.json'}" if code != 3 else summary)
     return code
+
+
+def parse_size(text: str, option: str) -> int:
+    """'500M' -> 500 000 000 (decimal units, as disks are sold); a usage error otherwise."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)B?\s*", text, re.I)
+    if not m or float(m.group(1)) <= 0:
+        raise UsageError(f"{text!r} is not a size (e.g. 500M, 20G)", field=option)
+    return int(float(m.group(1)) * 1000 ** " KMGT".index(m.group(2).upper() or " "))
 
 
 def cmd_roundtrip(args: argparse.Namespace) -> int:

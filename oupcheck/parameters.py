@@ -10,6 +10,11 @@ from __future__ import annotations
 import difflib
 
 KNOWN: dict[str, str] = {
+    # every profile
+    "run_budget_s": "bound on a whole run in seconds (--budget): rows not decided when it is "
+                    "spent are INCONCLUSIVE",
+    "slow_response_s": "a target whose median answer takes longer is slow: the sampling "
+                       "parameters drop to their floor so the run fits its budget",
     # MQTT (open-protocols)
     "timeout_s": "MQTT: seconds to wait for a packet",
     "settle_s": "MQTT: seconds to wait for deliveries that must not come",

@@ -17,7 +17,7 @@ import pytest
 
 from . import __version__
 from .data import DataFiles, DataUnavailable
-from .errors import TransportError, UsageError
+from .errors import BudgetSpent, TransportError, UsageError
 from .evidence import EvidenceStore
 from .http import BodyUnusable, EvidenceClient
 from .mqttwire import WireError
@@ -40,15 +40,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="directory with published schemas/contexts (repeatable)")
     g.addoption("--oup-profile-path", action="append", default=[],
                 help="extra directory to look for profiles in")
+    g.addoption("--oup-budget", type=float, default=None,
+                help="run budget in seconds (overrides the profile's run_budget_s)")
     g.addoption("--oup-lint", action="store_true",
                 help="collect only: check that every check names known requirements")
+
+
+DEFAULT_BUDGET_S = 600.0  # a conformance run that needs more than ten minutes is not one
+SLOW_RESPONSE_S = 1.0
+# sampling parameters and their floor on a slow target: one collection, one or two pages,
+# a few paths; enough to judge every row once, not every item
+SAMPLING_FLOOR = {"max_collections": 1, "max_pages": 1, "max_features_scan": 20,
+                  "max_openapi_paths": 3, "max_external_refs": 2, "max_types": 1,
+                  "sample_per_type": 2, "fuzz_examples": 10}
 
 
 class Run:
     """Everything one certification run shares (read-only for the checks)."""
 
     def __init__(self, profile: Profile, target: Target, out: Path | None, only: list[str],
-                 data_dirs: list[Path]):
+                 data_dirs: list[Path], budget_s: float | None = None):
         self.profile = profile
         self.target = target
         self.out = out
@@ -71,6 +82,16 @@ class Run:
         self.data = DataFiles(profile.resources, data_dirs)
         self.started = datetime.now(timezone.utc)
         self.t0 = time.monotonic()
+        self.budget_s = float(budget_s if budget_s is not None else
+                              self.param("run_budget_s", DEFAULT_BUDGET_S))
+        if self.budget_s <= 0:
+            raise UsageError(f"must be a positive number of seconds, not {self.budget_s:g}",
+                             field="--budget" if budget_s is not None else "run_budget_s")
+        self.client.budget_s = self.budget_s
+        self.client.budget_ends = self.t0 + self.budget_s
+        self.budget_spent_at: float | None = None  # seconds into the run
+        self.not_run: list[str] = []  # checks that never started: the budget was spent
+        self.reduced: dict[str, tuple[Any, Any]] = {}  # sampling parameter -> (profile, used)
         self.unreachable: str | None = None
         self.preflight_id: str | None = None
         self.declared: list[str] | None = None
@@ -86,7 +107,27 @@ class Run:
         self.exit_code: int | None = None
 
     def param(self, name: str, default: Any) -> Any:
-        return self.profile.param(name, default)
+        value = self.profile.param(name, default)
+        floor = SAMPLING_FLOOR.get(name)
+        if floor is not None and isinstance(value, (int, float)) and value > floor \
+                and self.pace()[0]:
+            self.reduced[name] = (value, floor)
+            return floor
+        return value
+
+    def pace(self) -> tuple[bool, float, int]:
+        """(slow, median seconds, answers counted) over the target's last 20 answers: a
+        target is slow when its median answer takes longer than slow_response_s."""
+        times = [ex.elapsed_ms / 1000 for ex in list(self.store.by_id.values())[-40:]
+                 if ex.kind == "http" and ex.elapsed_ms is not None and ex.status is not None][-20:]
+        if len(times) < 3:
+            return False, (sorted(times)[len(times) // 2] if times else 0.0), len(times)
+        median = sorted(times)[len(times) // 2]
+        limit = float(self.profile.param("slow_response_s", SLOW_RESPONSE_S))
+        return median > limit, median, len(times)
+
+    def budget_left(self) -> float:
+        return self.budget_s - (time.monotonic() - self.t0)
 
     def observe(self, text: str) -> None:
         """What the running check saw, reported as its message when it passes (a FAIL or
@@ -209,7 +250,8 @@ def pytest_configure(config: pytest.Config) -> None:
         target = load_target(target_ref, profile.interface)
         out = config.getoption("--oup-out")
         run = Run(profile, target, Path(out) if out else None, config.getoption("--oup-only"),
-                  [Path(p) for p in config.getoption("--oup-data-dir")])
+                  [Path(p) for p in config.getoption("--oup-data-dir")],
+                  budget_s=config.getoption("--oup-budget", None))
     except UsageError as exc:
         raise pytest.UsageError(exc.one_line()) from None
     config.stash[RUN_KEY] = run
@@ -259,6 +301,21 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     run.selected = [rid for rid in run.profile.requirements if rid in wanted]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A check that would start after the run budget is spent does not start."""
+    run = get_run(item.config)
+    if run is not None and run.budget_left() <= 0:
+        if run.budget_spent_at is None:
+            run.budget_spent_at = round(time.monotonic() - run.t0, 1)
+        run.not_run.append(item.nodeid)
+        raise Inconclusive(
+            f"run budget spent after {run.budget_spent_at:g} s (run_budget_s="
+            f"{run.budget_s:g}): this check was not run",
+            decide="raise the budget (--budget or the profile's run_budget_s), or make the "
+                   "target answer faster")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     run = get_run(item.config)
@@ -285,6 +342,12 @@ def classify(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:
             out["expected"] = short(getattr(exc, "expected", None))
             out["actual"] = short(getattr(exc, "actual", None))
         return out
+    if isinstance(exc, BudgetSpent):
+        return {"verdict": Verdict.INCONCLUSIVE,
+                "message": f"run budget spent while the check ran: {exc}",
+                "evidence_pinned": [exc.exchange_id] if exc.exchange_id else [],
+                "decide": "raise the budget (--budget or the profile's run_budget_s), or make "
+                          "the target answer faster"}
     if isinstance(exc, TransportError):
         return {"verdict": Verdict.ERROR, "message": f"network: {exc}",
                 "evidence_pinned": [exc.exchange_id] if exc.exchange_id else [],
@@ -329,6 +392,17 @@ def classify(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:
             "decide": "a defect of oupcheck: report it with evidence.jsonl"}
 
 
+def name_redirect(message: str, evidence: list[str], store: Any) -> str:
+    """A FAIL that rests on a redirect says so: where it led, and whether it loops or leaves
+    the host (the check saw only a 3xx where it needed an answer)."""
+    for eid in evidence:
+        ex = store.by_id.get(eid)
+        if ex is not None and ex.redirect and ex.status and 300 <= ex.status < 400 \
+                and ex.redirect not in (message or ""):
+            return f"{message} (HTTP {ex.status} is {ex.redirect})"
+    return message
+
+
 def unobserved(ledger: Any, cited: list[str], store: Any) -> str | None:
     """Why a PASS must not stand: the check judged nothing, or rests on requests that were
     never sent (the circuit breaker or the request cap refused them)."""
@@ -361,6 +435,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         why = unobserved(ledger, cited, run.store)
         if why:
             res = {"verdict": Verdict.INCONCLUSIVE, "message": why}
+    elif res["verdict"] is Verdict.FAIL:
+        res["message"] = name_redirect(res["message"], res.get("evidence_pinned") or cited[-1:],
+                                       run.store)
     raw = res["verdict"]
     final = raw
     classes = {run.profile.requirements[r].conformance_class for r in ids

@@ -86,7 +86,8 @@ class ClassStatus(BaseModel):
 
 class Finding(BaseModel):
     kind: Literal["declared-but-failing", "implemented-not-declared", "mandatory-not-declared",
-                  "declaration-unreadable", "clean-up-incomplete"]
+                  "declaration-unreadable", "clean-up-incomplete", "run-budget-spent",
+                  "slow-target"]
     conformance_class: str | None
     message: str
     requirements: list[str] = Field(default_factory=list)
@@ -137,6 +138,11 @@ class RunInfo(BaseModel):
     declared_classes: list[str] | None
     declaration_evidence: str | None
     data_sources: dict[str, str]
+    run_budget_s: float | None = Field(default=None, description="Bound on the whole run "
+                                       "(--budget, run_budget_s); rows not decided in time are "
+                                       "INCONCLUSIVE")
+    median_answer_s: float | None = Field(default=None, description="Median time the target "
+                                          "took to answer, over its last 20 answers")
 
 
 class ScoreRow(BaseModel):
@@ -266,6 +272,7 @@ def build_report(run: Any) -> dict[str, Any]:
         findings.append(Finding(kind="clean-up-incomplete", conformance_class=None,
                                 message=f"{len(left)} test object(s) the run created could not "
                                         f"be deleted: {', '.join(left[:5])}"))
+    findings.extend(_pace_findings(run))
     summary = _summary(run, rows)
     finished = datetime.now(timezone.utc)
     info = RunInfo(
@@ -278,10 +285,34 @@ def build_report(run: Any) -> dict[str, Any]:
         duration_s=round((finished - run.started).total_seconds(), 2),
         requests=run.store.count, selection=sorted(run.only) or None,
         unreachable=run.unreachable, declared_classes=run.declared,
-        declaration_evidence=run.declaration_id, data_sources=dict(run.data.used))
+        declaration_evidence=run.declaration_id, data_sources=dict(run.data.used),
+        run_budget_s=getattr(run, "budget_s", None),
+        median_answer_s=round(run.pace()[1], 3) if hasattr(run, "pace") else None)
     report = Report(run=info, summary=summary, classes=classes, findings=findings, rows=rows,
                     score=build_score(profile, rows))
     return json.loads(report.model_dump_json())
+
+
+def _pace_findings(run: Any) -> list[Finding]:
+    """The run budget and a slow target, said once each (the rows say it per row)."""
+    out = []
+    spent_at = getattr(run, "budget_spent_at", None)
+    budget_rows = [r["test"] for r in run.results if "run budget spent" in (r["message"] or "")]
+    if spent_at is not None or budget_rows:
+        when = f"after {spent_at:g} s" if spent_at is not None else "while a check ran"
+        out.append(Finding(kind="run-budget-spent", conformance_class=None, message=(
+            f"run budget of {run.budget_s:g} s spent {when}: {len(budget_rows)} check(s) "
+            f"undecided ({len(getattr(run, 'not_run', []))} never started); raise it with "
+            "--budget or the profile's run_budget_s")))
+    slow, median, n = run.pace() if hasattr(run, "pace") else (False, 0.0, 0)
+    reduced = getattr(run, "reduced", {})
+    if slow or reduced:
+        cut = ", ".join(f"{k} {a}->{b}" for k, (a, b) in sorted(reduced.items()))
+        out.append(Finding(kind="slow-target", conformance_class=None, message=(
+            f"slow target: median answer {median:.1f} s over its last {n} answers "
+            f"(slow_response_s={run.profile.param('slow_response_s', 1.0):g}); sampled less to "
+            f"fit the run budget" + (f": {cut}" if cut else ""))))
+    return out
 
 
 def _unique(items: Any) -> list[str]:
@@ -465,12 +496,13 @@ def outcome_lines(report: dict[str, Any]) -> list[str]:
     if len(undecided) > UNDECIDED_SHOWN:
         lines.append(f"  ... and {len(undecided) - UNDECIDED_SHOWN} more undecided MUST "
                      "requirements (listed at the top of report.html)")
+    for f in report.get("findings") or []:
+        if f["kind"] in ("run-budget-spent", "slow-target"):
+            lines.append(f"  {f['message']}")
     return [printable(line) for line in lines]
 
 
 UNDECIDED_SHOWN = 8
-
-
 
 
 def exit_code(report: dict[str, Any]) -> int:

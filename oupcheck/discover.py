@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin
 
-from .errors import TransportError, UsageError
+from .errors import TransportError, UsageError, printable
 from .evidence import EvidenceStore
 from .http import BodyUnusable, EvidenceClient
 from .target import Claims, Interface, Limits, TargetFile, check_url
@@ -13,17 +13,40 @@ from .target import Claims, Interface, Limits, TargetFile, check_url
 OGC_FEATURES_CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 
 
-def _json(client: EvidenceClient, url: str) -> tuple[int | None, Any]:
+def _json(client: EvidenceClient, url: str, notes: list[str] | None = None
+          ) -> tuple[int | None, Any]:
+    """GET ``url`` as JSON: (status, document or None). What went wrong, if anything, is
+    added to ``notes`` as one escaped line."""
+    why = None
     try:
         ex = client.get(url, accept="application/json")
-    except TransportError:
-        return None, None
-    if ex.status != 200:
-        return ex.status, None
-    try:
-        return ex.status, EvidenceClient.json(ex)
-    except BodyUnusable:
-        return ex.status, None
+    except TransportError as exc:
+        status, doc, why = None, None, str(exc)
+    else:
+        status, doc = ex.status, None
+        if ex.status == 200:
+            try:
+                doc = EvidenceClient.json(ex)
+            except BodyUnusable as exc:
+                why = f"HTTP 200, but {exc}"
+        elif ex.redirect:
+            why = f"HTTP {ex.status}, {ex.redirect}"
+    if why and notes is not None:
+        notes.append(printable(f"GET {url}: {why}", 240))
+    return status, doc
+
+
+def _ngsi_ld_types(status: int, doc: Any) -> bool:
+    """An NGSI-LD broker's answer to GET /types (ETSI GS CIM 009 5.7.5): an EntityTypeList
+    (an object with a typeList array), or an array of EntityType objects; or a refusal for
+    want of credentials. Any other 200 is some other server that answers every path."""
+    if status in (401, 403):
+        return True
+    if status != 200:
+        return False
+    if isinstance(doc, dict):
+        return isinstance(doc.get("typeList"), list)
+    return isinstance(doc, list) and all(isinstance(t, dict) and "typeName" in t for t in doc)
 
 
 def discover(url: str) -> tuple[TargetFile | None, list[str]]:
@@ -38,12 +61,12 @@ def discover(url: str) -> tuple[TargetFile | None, list[str]]:
     interfaces: list[Interface] = []
     claims: list[str] = []
 
-    status, landing = _json(client, base)
+    status, landing = _json(client, base, notes)
     if status is None:
-        notes.append(f"{base}: no answer ({client.dead_reason or 'transport error'})")
         return None, notes
     links = landing.get("links", []) if isinstance(landing, dict) else []
-    rels = {lk.get("rel"): lk.get("href") for lk in links if isinstance(lk, dict)}
+    rels = {lk["rel"]: lk["href"] for lk in links if isinstance(lk, dict)
+            and isinstance(lk.get("rel"), str) and isinstance(lk.get("href"), str)}
     if "conformance" in rels or "data" in rels:
         _, conf = _json(client, rels.get("conformance") or urljoin(base, "conformance"))
         declared = conf.get("conformsTo", []) if isinstance(conf, dict) else []
@@ -55,7 +78,7 @@ def discover(url: str) -> tuple[TargetFile | None, list[str]]:
         else:
             notes.append(f"OGC API landing page at {base}, but Features core is not declared")
     for path, kind, test in (
-        ("ngsi-ld/v1/types", "ngsi-ld", lambda s, d: s in (200, 401, 403)),
+        ("ngsi-ld/v1/types", "ngsi-ld", _ngsi_ld_types),
         ("v1.1", "sensorthings", lambda s, d: isinstance(d, dict) and "value" in d),
         ("v1.0", "sensorthings", lambda s, d: isinstance(d, dict) and "value" in d),
         ("api/3/action/status_show", "ckan", lambda s, d: isinstance(d, dict) and d.get("success")),
@@ -63,7 +86,7 @@ def discover(url: str) -> tuple[TargetFile | None, list[str]]:
     ):
         if client.dead_reason:
             break
-        s, d = _json(client, urljoin(base, path))
+        s, d = _json(client, urljoin(base, path), notes)
         if s is not None and test(s, d):
             iface_url = urljoin(base, path) if kind in ("sensorthings", "oidc") else base
             if kind not in {i.kind for i in interfaces}:

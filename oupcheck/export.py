@@ -6,9 +6,14 @@ and writes open formats (NDJSON of GeoJSON Features, a GeoJSON FeatureCollection
 a manifest (counts, the API's own totals, SHA-256 checksums, source URLs, licences, findings).
 
 Guards: a next link that was already followed or a page identical to an earlier one is a
-pagination cycle; more items than the API's total (plus slack) or than ``max_items`` is a
-runaway; a collection the API definition names but the collection list hides is reported.
-Every exchange is recorded (evidence.jsonl) with small excerpts.
+pagination cycle; more items than the API's total (plus slack) is a runaway, and so is a total
+that could not be stored on this disk at the size of the first page's items (the export stops
+after that page instead of filling the disk); the export stops at ``max_items`` items and at
+``max_bytes`` bytes written, and when the disk's free space falls to ``DISK_RESERVE``; a
+collection the API definition names but the collection list hides is reported. Every exchange
+is recorded (evidence.jsonl) with small excerpts. Everything is written into one staging
+folder beside ``out`` that is renamed into place at the end and removed on any failure, so no
+file is left outside ``out``.
 """
 
 from __future__ import annotations
@@ -29,21 +34,31 @@ from urllib.parse import urljoin
 from . import __version__
 from .errors import TransportError, printable
 from .evidence import EvidenceStore, Redactor
-from .http import BodyUnusable, EvidenceClient
+from .http import BodyUnusable, EvidenceClient, json_type
 from .report import check_out_dir
 from .target import Target
 
 GEOJSON = "application/geo+json"
 FORMATS = ("ndjson", "geojson", "csv")
 EXIT_COMPLETE, EXIT_INCOMPLETE, EXIT_UNREACHABLE = 0, 1, 3
+DEFAULT_MAX_BYTES = 20 * 10**9
+DISK_RESERVE = 256 * 2**20  # the export stops before the disk has less than this free
+DISK_CHECK_BYTES = 16 * 2**20  # free space is looked at again after this many bytes
+
+
+def free_bytes(path: Path) -> int:
+    return shutil.disk_usage(path).free
 
 
 @dataclass
 class Finding:
-    kind: str          # pagination-cycle | runaway | max-items | count-mismatch | hidden-collection |
-    collection: str | None  # unreadable-page | no-total | max-items
+    kind: str          # pagination-cycle | runaway | max-items | max-bytes | disk-space |
+    collection: str | None  # count-mismatch | hidden-collection | unreadable-page | no-total
     message: str
     evidence: list[str] = field(default_factory=list)
+    # the export's own bound stopped it (items, bytes, disk): the data may well be complete
+    # on the server, the export only could not afford it
+    bound: bool = False
 
 
 @dataclass
@@ -105,6 +120,9 @@ class _Writers:
                                *[_cell(props.get(k)) for k in self.csv_header]])
         self.first = False
 
+    def written(self) -> int:
+        return sum(f.tell() for f in (self.ndjson, self.geojson, self.csv_file) if f)
+
     def close(self) -> dict[str, dict[str, Any]]:
         if self.geojson:
             self.geojson.write("\n]}\n")
@@ -129,6 +147,7 @@ def _sha256(path: Path) -> str:
 
 class Exporter:
     def __init__(self, target: Target, *, page_size: int = 1000, max_items: int = 10_000_000,
+                 max_bytes: int = DEFAULT_MAX_BYTES,
                  formats: tuple[str, ...] = FORMATS, slack: float = 0.0,
                  evidence_sink: Any = None, client: EvidenceClient | None = None):
         self.target = target
@@ -145,7 +164,9 @@ class Exporter:
             self.http = EvidenceClient(self.store, limits, base_url=self.base,
                                        credential=target.credential(iface.credential),
                                        secrets=target.secrets)
-        self.page_size, self.max_items = page_size, max_items
+        self.page_size, self.max_items, self.max_bytes = page_size, max_items, max_bytes
+        self.bytes_done = 0  # written by the collections already closed
+        self.stop: str | None = None  # a bound of the whole export was reached
         self.formats, self.slack = formats, slack
         # the target's secrets never reach a written file, also where the API echoes them
         # into its items (links, properties) or its URLs
@@ -156,9 +177,26 @@ class Exporter:
         ex = self.http.get(self.base + "collections", accept="application/json",
                            note="the collections to export")
         if ex.status != 200:
-            raise TransportError(f"GET collections answered HTTP {ex.status}", ex.id)
+            raise TransportError(f"GET collections answered HTTP {ex.status}"
+                                 + (f" ({ex.redirect})" if ex.redirect else ""), ex.id)
         doc = EvidenceClient.json(ex)
-        cols = [c for c in doc.get("collections") or [] if isinstance(c, dict) and c.get("id")]
+        listing = doc.get("collections") if isinstance(doc, dict) else None
+        if not isinstance(listing, list):
+            raise BodyUnusable("it holds no 'collections' array (OGC 17-069r4 7.13, "
+                               f"/req/core/fc-md-items): /collections is "
+                               f"{json_type(listing)}", ex)
+        cols = []
+        for n, c in enumerate(listing):
+            cid = c.get("id") if isinstance(c, dict) else None
+            if isinstance(cid, str) and cid:
+                cols.append(c)
+            else:
+                res.findings.append(Finding(
+                    "unreadable-collection", None,
+                    f"/collections/{n} is not a collection with a string id (OGC 17-069r4 "
+                    f"7.14, /req/core/sfc-md-id): /collections/{n}"
+                    f"{'/id' if isinstance(c, dict) else ''} is "
+                    f"{json_type(cid if isinstance(c, dict) else c)}", [ex.id]))
         listed = {c["id"] for c in cols}
         for cid in sorted(self._declared_collections() - listed):
             res.findings.append(Finding("hidden-collection", cid,
@@ -204,10 +242,19 @@ class Exporter:
             except BodyUnusable as exc:
                 res.findings.append(Finding("unreadable-page", col.id, str(exc), [ex.id]))
                 return
-            feats = [f for f in doc.get("features") or [] if isinstance(f, dict)]
+            if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
+                where = "/features" if isinstance(doc, dict) else ""
+                value = doc.get("features") if isinstance(doc, dict) else doc
+                res.findings.append(Finding(
+                    "unreadable-page", col.id, f"page {col.pages + 1} is no FeatureCollection "
+                    f"(OGC 17-069r4 7.15.8, /req/core/fc-response): {where or '/'} is "
+                    f"{json_type(value)}", [ex.id]))
+                return
+            feats = [f for f in doc["features"] if isinstance(f, dict)]
             if col.pages == 0:
                 nm = doc.get("numberMatched")
-                col.number_matched = nm if isinstance(nm, int) else None
+                col.number_matched = nm if isinstance(nm, int) and not isinstance(nm, bool) \
+                    else None
             fingerprint = hashlib.sha256(json.dumps(feats, sort_keys=True).encode()).hexdigest()
             if feats and fingerprint in seen_pages:
                 res.findings.append(Finding("pagination-cycle", col.id,
@@ -218,8 +265,9 @@ class Exporter:
             seen_urls.add(ex.url)
             col.pages += 1
             yield feats
-            nxt = next((lk.get("href") for lk in doc.get("links") or []
-                        if isinstance(lk, dict) and lk.get("rel") == "next"), None)
+            links = doc.get("links") if isinstance(doc.get("links"), list) else []
+            nxt = next((lk.get("href") for lk in links if isinstance(lk, dict)
+                        and lk.get("rel") == "next" and isinstance(lk.get("href"), str)), None)
             if not feats or not nxt:
                 return
             nxt = urljoin(ex.url, nxt)
@@ -238,12 +286,32 @@ class Exporter:
         col = CollectionExport(id=c["id"], title=c.get("title"), licence=licence,
                                source=urljoin(self.base, f"collections/{c['id']}/items"))
         writers = _Writers(folder, col.id, self.formats)
+        next_disk_check = 0
         try:
             for page in self.pages(col, res):
                 for feat in page:
                     writers.add(self.redactor.document(feat))
                 col.exported += len(page)
                 res.items += len(page)
+                written = self.bytes_done + writers.written()
+                if col.pages == 1 and self._implausible(col, writers.written(), folder, res):
+                    break
+                if written >= self.max_bytes:
+                    self.stop = f"stopped at the byte bound of {self.max_bytes} bytes"
+                    res.findings.append(Finding("max-bytes", col.id, f"{self.stop} ({written} "
+                                                f"bytes written, {col.exported} items of this "
+                                                "collection)", bound=True))
+                    break
+                if written >= next_disk_check:
+                    next_disk_check = written + DISK_CHECK_BYTES
+                    free = free_bytes(folder)
+                    if free < DISK_RESERVE:
+                        self.stop = (f"stopped: {free // 2**20} MiB left on the disk of "
+                                     f"{folder.parent}, the export keeps "
+                                     f"{DISK_RESERVE // 2**20} MiB free")
+                        res.findings.append(Finding("disk-space", col.id, self.stop,
+                                                    bound=True))
+                        break
                 if col.number_matched is not None and col.exported > \
                         int(col.number_matched * (1 + self.slack)) + self.page_size:
                     res.findings.append(Finding("runaway", col.id,
@@ -254,10 +322,11 @@ class Exporter:
                         col.number_matched if col.number_matched is not None else col.exported + 1):
                     res.findings.append(Finding("max-items", col.id,
                                                 f"stopped at the bound of {self.max_items} items "
-                                                f"({col.exported} read)"))
+                                                f"({col.exported} read)", bound=True))
                     break
         finally:
             col.files = writers.close()
+            self.bytes_done += sum(f["bytes"] for f in col.files.values())
         if col.number_matched is None:
             res.findings.append(Finding("no-total", col.id, "the API gives no numberMatched, so "
                                         "completeness cannot be confirmed"))
@@ -270,12 +339,38 @@ class Exporter:
         col.complete = not any(f.collection == col.id for f in res.findings)
         return col
 
-    def run(self, out: Path) -> ExportResult:
+    def _implausible(self, col: CollectionExport, page_bytes: int, folder: Path,
+                     res: ExportResult) -> bool:
+        """A total that this disk could not hold at the first page's bytes per item is not
+        harvested up to a bound: the export stops after the first page (runaway)."""
+        if not col.number_matched or not col.exported:
+            return False
+        per_item = max(1, page_bytes // col.exported)
+        need = col.number_matched * per_item
+        free = free_bytes(folder)
+        if need <= free:
+            return False
+        res.findings.append(Finding(
+            "runaway", col.id, f"the API claims {col.number_matched} items (numberMatched), "
+            f"about {_size(need)} at the first page's {per_item} bytes per item, more than the "
+            f"{_size(free)} free on this disk: stopped after the first page", bound=True))
+        return True
+
+    def run(self, out: Path, staging: Path | None = None) -> ExportResult:
+        """Export into ``staging`` (a new folder beside ``out`` unless given), then rename it
+        to ``out``; the staging folder is removed whatever happens."""
         t0 = time.monotonic()
         res = ExportResult(target=self.base, started=_now())
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.resolve().parent))
+        if staging is None:
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-",
+                                            dir=out.resolve().parent))
         try:
             for c in self.collections(res):
+                if self.stop:
+                    res.findings.append(Finding("max-bytes" if "byte" in self.stop else
+                                                "disk-space", c["id"], f"not exported: "
+                                                f"{self.stop}", bound=True))
+                    continue
                 res.collections.append(self.export_collection(c, staging, res))
             res.finished, res.seconds = _now(), round(time.monotonic() - t0, 2)
             res.requests = self.store.count
@@ -301,29 +396,44 @@ def manifest(res: ExportResult) -> dict[str, Any]:
     }
 
 
+def _size(n: int) -> str:
+    for unit, div in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6)):
+        if n >= div:
+            return f"{n / div:,.0f} {unit}"
+    return f"{n} bytes"
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def export(target: Target, out: Path, **kw: Any) -> tuple[int, ExportResult | None, str]:
-    """Run an export; return (exit code, result, one-line summary)."""
+    """Run an export; return (exit code, result, one-line summary). Nothing is left beside
+    ``out``: the evidence and the files are written into one staging folder."""
     check_out_dir(out)
-    evidence = tempfile.NamedTemporaryFile("w", delete=False, suffix=".jsonl",
-                                           dir=out.resolve().parent, encoding="utf-8")
+    parent = out.resolve().parent
+    free = free_bytes(parent)
+    if free < DISK_RESERVE:
+        return EXIT_UNREACHABLE, None, (f"undecided: only {free // 2**20} MiB free on the disk "
+                                        f"of {parent}; the export keeps "
+                                        f"{DISK_RESERVE // 2**20} MiB free")
     redactor = Redactor(target.secrets)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
     try:
-        res = Exporter(target, evidence_sink=evidence, **kw).run(out)
+        with (staging / "evidence.jsonl").open("w", encoding="utf-8") as evidence:
+            res = Exporter(target, evidence_sink=evidence, **kw).run(out, staging)
     except TransportError as exc:
         return EXIT_UNREACHABLE, None, redactor.text(f"undecided: {exc}")
     except BodyUnusable as exc:  # the collections list itself cannot be read: no export
         ex = exc.exchange
         return EXIT_UNREACHABLE, None, redactor.text(printable(
             f"undecided: {ex.method} {ex.url} answered HTTP {ex.status}, but {exc}", 300))
+    except OSError as exc:  # the disk is full, a file-size limit, a folder gone
+        return EXIT_UNREACHABLE, None, printable(
+            f"undecided: the export could not be written ({exc.strerror or exc}); nothing "
+            f"was kept", 300)
     finally:
-        evidence.close()
-        if not out.is_dir():
-            Path(evidence.name).unlink(missing_ok=True)
-    shutil.move(evidence.name, out / "evidence.jsonl")
+        shutil.rmtree(staging, ignore_errors=True)
     kinds = sorted({f.kind for f in res.findings})
     summary = (f"{'complete' if res.complete else 'INCOMPLETE'}: {res.items} items from "
                f"{len(res.collections)} collections in {res.seconds:g} s "

@@ -276,7 +276,8 @@ def test_datasets_are_catalogued(oup_run, http):
                 doc = _doc(ex)
                 cols = doc.get("collections") if isinstance(doc, dict) else None
                 if isinstance(cols, list) and cols:
-                    thin = [c.get("id") for c in cols if not (
+                    thin = [(c.get("id") if isinstance(c, dict) else f"/collections/{n} is "
+                             f"not an object") for n, c in enumerate(cols) if not (
                         isinstance(c, dict) and c.get("title") and c.get("extent"))]
                     judged("collections", len(cols))
                     if not thin:

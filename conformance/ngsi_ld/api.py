@@ -21,7 +21,7 @@ import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.evidence import Exchange
-from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.http import BodyUnusable, EvidenceClient, json_type
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect
 
 NGSILD = "ngsi-ld:"
@@ -112,10 +112,16 @@ class NgsiAPI:
         return ex
 
     def retrieve(self, eid: str, *, accept: str = JSON, ctx: str | None = None,
-                 params: dict | None = None) -> tuple[Exchange, Any]:
+                 params: dict | None = None, shape: bool = True) -> tuple[Exchange, Any]:
+        """GET one entity; a 200 body is checked to be an Entity before any judge reads it
+        (``shape=False``: the caller judges only the status of an answer that should fail)."""
         ex = self.send("GET", "/entities/" + quote(eid, safe=":"), accept=accept, ctx=ctx,
                        params=params, note="retrieve the probe entity")
-        return ex, self.json(ex) if ex.status == 200 else None
+        doc = self.json(ex) if ex.status == 200 and shape else None
+        if doc is not None and accept != GEO:
+            require_shape(entity_problems(doc, "", normalized(params)), ex,
+                          "an Entity (ETSI GS CIM 009 5.2.4)")
+        return ex, doc
 
     def read_back(self, eid: str, what: str) -> tuple[Exchange, dict[str, Any]]:
         """Retrieve the probe entity to see what a write did. Retrieval is the row
@@ -127,9 +133,21 @@ class NgsiAPI:
         return ex, doc
 
     def query(self, params: dict, *, accept: str = JSON, ctx: str | None = None,
-              note: str = "query entities") -> tuple[Exchange, Any]:
+              note: str = "query entities", shape: bool = True) -> tuple[Exchange, Any]:
         ex = self.send("GET", "/entities", accept=accept, ctx=ctx, params=params, note=note)
-        return ex, self.json(ex) if ex.status == 200 else None
+        doc = self.json(ex) if ex.status == 200 and shape else None
+        if doc is not None and accept != GEO:
+            full = normalized(params)
+            if isinstance(doc, list):
+                problems = [p for n, e in enumerate(doc)
+                            for p in entity_problems(e, f"/{n}", full)]
+            elif isinstance(doc, dict):  # the compaction of a one-entity array
+                problems = entity_problems(doc, "", full)
+            else:
+                problems = [f"/ is {json_type(doc)}, not an array of entities"]
+            require_shape(problems, ex, "an array of Entities (ETSI GS CIM 009 5.7.2, "
+                          "5.2.4)")
+        return ex, doc
 
     @staticmethod
     def json(ex: Exchange) -> Any:
@@ -223,6 +241,47 @@ class Polled:
                     "evidence)")
         return (f"HTTP {self.ex.status} after {self.waited:.1f} s ({n}): an answer that waiting "
                 f"does not change")
+
+
+def normalized(params: dict | None) -> bool:
+    """Is the asked representation the normalized one, where every attribute is an object?
+    (keyValues/simplified and concise ones give attributes as plain values, 4.5.)"""
+    asked = " ".join(str(v) for k, v in (params or {}).items() if k in ("options", "format"))
+    return not re.search(r"keyValues|simplified|concise", asked)
+
+
+def entity_problems(doc: Any, at: str, attributes: bool = True) -> list[str]:
+    """What keeps ``doc`` from the outline of an NGSI-LD Entity (5.2.4): an object whose id is
+    a URI string, whose type is a string or an array of strings, whose @context (if any) is a
+    string, an object or an array, and whose other members are attributes (objects, or arrays
+    of them for multi-attributes). Each problem names its JSON pointer."""
+    if not isinstance(doc, dict):
+        return [f"{at or '/'} is {json_type(doc)}, not an entity object"]
+    out = []
+    if not isinstance(doc.get("id"), str):
+        out.append(f"{at}/id is {json_type(doc.get('id'))}, not a URI string")
+    typ = doc.get("type")
+    if not (isinstance(typ, str) or isinstance(typ, list) and typ
+            and all(isinstance(t, str) for t in typ)):
+        out.append(f"{at}/type is {json_type(typ)}, not a string or an array of strings")
+    if "@context" in doc and not isinstance(doc["@context"], (str, dict, list)):
+        out.append(f"{at}/@context is {json_type(doc['@context'])}, not a JSON-LD context")
+    for name, attr in doc.items() if attributes else ():
+        if name in ("id", "type", "@context", "scope", "createdAt", "modifiedAt",
+                    "deletedAt", "observationSpace", "operationSpace"):
+            continue
+        if not (isinstance(attr, dict) or isinstance(attr, list)
+                and all(isinstance(a, dict) for a in attr)):
+            out.append(f"{at}/{name} is {json_type(attr)}, not an attribute object")
+    return out
+
+
+def require_shape(problems: list[str], ex: Exchange, what: str) -> None:
+    """FAIL, naming the JSON pointers, when a body the check is about to judge is not ``what``
+    (the wrong types are the platform's fault, not the judge's)."""
+    if problems:
+        raise CheckFailed(f"the answer is not {what}: " + "; ".join(problems[:3]),
+                          expected=what, actual=problems[:5], evidence=ex)
 
 
 def entities_of(doc: Any) -> list[dict[str, Any]]:

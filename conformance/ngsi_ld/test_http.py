@@ -41,7 +41,7 @@ def test_ld_json_with_link_header_rejected(ngsi):
 
 @requirement("6.3.4/not-acceptable")
 def test_unsupported_accept_gets_406(ngsi):
-    ex, _ = ngsi.query({"type": TYPE}, accept="text/csv", note="Accept: text/csv")
+    ex, _ = ngsi.query({"type": TYPE}, accept="text/csv", note="Accept: text/csv", shape=False)
     ngsi.problem(ex, 406, ("NotAcceptable", "InvalidRequest"),
                  "an Accept the API cannot produce is not answered 406")
 
@@ -63,9 +63,11 @@ def test_errors_are_problem_details(ngsi, oup_run):
     cannot produce): only their 4xx answers are judged. A 5xx answer is the server failing
     on a client error (RFC 9110 clause 15.6), not an error answer to a client error: it does
     not count for this row (the rows of those refusals judge their status)."""
-    answers = [ngsi.retrieve(f"urn:ngsi-ld:{TYPE}:{ngsi.tag}-absent")[0],
-               ngsi.query({"type": TYPE, "limit": "-1"}, note="invalid limit (error body)")[0],
-               ngsi.query({"type": TYPE}, accept="text/csv", note="Accept text/csv (error)")[0]]
+    answers = [ngsi.retrieve(f"urn:ngsi-ld:{TYPE}:{ngsi.tag}-absent", shape=False)[0],
+               ngsi.query({"type": TYPE, "limit": "-1"}, note="invalid limit (error body)",
+                          shape=False)[0],
+               ngsi.query({"type": TYPE}, accept="text/csv", note="Accept text/csv (error)",
+                          shape=False)[0]]
     errors = [ex for ex in answers if ex.status is not None and 400 <= ex.status < 500]
     server = [f"HTTP {ex.status} to {ex.note}" for ex in answers
               if ex.status is not None and ex.status >= 500]

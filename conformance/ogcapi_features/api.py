@@ -42,8 +42,11 @@ OWNER = {
 
 
 def links(doc: Any) -> list[dict[str, Any]]:
+    """The well-formed links of a document (objects with a string href). A malformed one is
+    no link to follow; the schema rows (landingPage.yaml, link.yaml) FAIL it by its pointer."""
     if isinstance(doc, dict) and isinstance(doc.get("links"), list):
-        return [lk for lk in doc["links"] if isinstance(lk, dict)]
+        return [lk for lk in doc["links"] if isinstance(lk, dict)
+                and isinstance(lk.get("href"), str)]
     return []
 
 

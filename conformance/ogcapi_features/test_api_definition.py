@@ -6,7 +6,7 @@ from urllib.parse import urljoin
 from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect, judged
 
 from ..oas import external_refs, schema_errors, semantic_errors
-from .api import GEOJSON, HTML, JSON, find_path, media, rel, requirement
+from .api import GEOJSON, HTML, JSON, find_path, links, media, rel, requirement
 from .checks import server_error, status_text
 
 
@@ -16,7 +16,7 @@ def definition_links(oaf):
     # a landing page without them fails /req/core/root-success; here there is nothing to judge
     expect(lks, "the landing page links no API definition (rel service-desc or service-doc; "
            "judged by /req/core/root-success)", expected="service-desc/doc",
-           actual=[lk.get("rel") for lk in doc.get("links", [])], evidence=oaf.landing_ex(),
+           actual=[lk.get("rel") for lk in links(doc)], evidence=oaf.landing_ex(),
            pre=True)
     return lks
 

@@ -2,7 +2,7 @@
 
 from urllib.parse import urljoin
 
-from oupcheck.http import BodyUnusable
+from oupcheck.http import BodyUnusable, json_type
 from oupcheck.verdicts import Inconclusive, expect
 
 from .api import CONF, JSON, rel, requirement
@@ -10,13 +10,20 @@ from .checks import status_text, validate_ogc_schema
 
 
 def _declaration(oaf, ex):
-    """``conformsTo`` of an answer, or None when it is not a declaration."""
+    """(``conformsTo`` of an answer or None when it is not a declaration, why not). A body
+    past the suite's own bounds (size, depth) is not judged here: it raises."""
     try:
         doc = oaf.json(ex) if ex.status == 200 else None
-    except BodyUnusable:
-        return None
-    conforms = doc.get("conformsTo") if isinstance(doc, dict) else None
-    return conforms if isinstance(conforms, list) else None
+    except BodyUnusable as exc:
+        if exc.limit or ex.body_capped:
+            raise
+        return None, str(exc)
+    if not isinstance(doc, dict):
+        return None, f"the document is {json_type(doc)}, not an object"
+    conforms = doc.get("conformsTo")
+    if not isinstance(conforms, list):
+        return None, f"/conformsTo is {json_type(conforms)}, not an array"
+    return conforms, None
 
 
 @requirement("/req/core/conformance-op")
@@ -35,8 +42,9 @@ def test_conformance_supports_get(oaf):
     for what, ex in urls:
         expect(ex.status == 200, f"GET {what} is not supported: {status_text(ex.status)}",
                expected="HTTP 200 with the conformance declaration", actual=ex.status, evidence=ex)
-        expect(_declaration(oaf, ex) is not None,
-               f"GET {what} answered 200 but not with a conformance declaration (conformsTo)",
+        conforms, why = _declaration(oaf, ex)
+        expect(conforms is not None,
+               f"GET {what} answered 200 but not with a conformance declaration: {why}",
                expected="a JSON object with a conformsTo array",
                actual=(ex.body_excerpt or "")[:120], evidence=ex)
 

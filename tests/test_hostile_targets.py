@@ -1,119 +1,111 @@
-"""Hostile targets, one test server each on loopback (issue 12, started here): every command
-that talks to a target ends with exit 3, no traceback, one reason, and the target's bytes are
-never written raw to the terminal."""
+"""Hostile targets (issue 12): every command that talks to a target, run against test servers
+that misbehave in one way each (``tests/support/hostile.py``), ends within its bound, with
+bounded memory, no traceback, no raw target bytes on the terminal, no stray file, a report
+where the command writes one, and a reason that names the misbehaviour.
+
+The whole matrix (every kind x every command) is ``bench/hostile_matrix.py``; CI runs every
+kind against ``run ogc-api-features-1`` and ``export``, and a cross-section of the others.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import re
-import socket
-import threading
-from typing import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support.hostile import DESCRIPTIONS, HostileServer, command_argv, run_measured
+
 # ESC, NUL, BEL and the other C0 controls except tab and newline, and DEL
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-GARBAGE = b"\x1b[31mGARBAGE\x00\x07 \x1b]0;pwned\x07 tail\r\n\r\n"
+MAX_RSS_MIB = 400
+BUDGET_S = 20  # the slow target's run budget here: the run must end near it
 
-
-@pytest.fixture
-def garbage_port() -> Iterator[int]:
-    """Answers every request with bytes that are no HTTP response: terminal escapes, NUL, BEL
-    (an OSC title change among them), then closes."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            with conn:
-                try:
-                    conn.settimeout(2)
-                    conn.recv(65536)
-                    conn.sendall(GARBAGE)
-                except OSError:
-                    pass
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    t.join(2)
-    listener.close()
-
-
-COMMANDS = {
-    "run": lambda url, out: ["run", "--profile", "ogc-api-features-1", "--target", url,
-                             "--out", out],
-    "export": lambda url, out: ["export", "--target", url, "--out", out],
-    "load": lambda url, out: ["load", "--profile", "load-ogc-api-features", "--target", url,
-                              "--out", out],
-    "discover": lambda url, out: ["discover", url],
+# what the run's words must say about each misbehaviour (in the terminal, the report's rows
+# and findings, or the export's manifest)
+NAMES = {
+    "refused": r"Connection refused",
+    "reset": r"reset by peer",
+    "accept-hang": r"no answer within the read timeout",
+    "headers-hang": r"read timeout|exchange deadline",
+    "drip": r"not complete within the exchange deadline",
+    "http09": r"invalid HTTP response \(first bytes: \{",
+    "garbage": r"invalid HTTP response \(first bytes: \\x1b\[31mGARBAGE",
+    "tls-garbage": r"invalid HTTP response \(first bytes: \\x15",
+    "lying-length": r"closed before the body was complete",
+    "header-flood": r"more than 100 headers",
+    "gzip-bomb": r"larger than the cap",
+    "huge-body": r"larger than the cap",
+    "non-utf8": r"not UTF-8",
+    "invalid-json": r"not JSON",
+    "deep-json": r"nested deeper than 200",
+    "redirect-loop": r"redirect loop",
+    "redirect-offsite": r"leaves the host",
+    "paging-cycle": r"paging cycle|pagination-cycle|leads back to an earlier page",
+    "endless-paging": r"bound reached|runaway",
+    "wrong-types": r"is not of type|/\S* is (a string|a number|an array|an object|missing)",
+    "slow-correct": r"run budget spent",
 }
+# commands that never meet a kind's misbehaviour (so there is nothing to name)
+UNMET = {("slow-correct", "export"), ("paging-cycle", "discover"), ("endless-paging", "discover"),
+         ("slow-correct", "discover"), ("slow-correct", "load"), ("wrong-types", "discover"),
+         ("paging-cycle", "load"), ("endless-paging", "load")}
+
+CASES = [(k, c) for k in sorted(DESCRIPTIONS) for c in ("run ogc-api-features-1", "export")]
+CASES += [(k, f"run {p}") for p in ("mim1-ngsi-ld", "mim2-data-models", "security-baseline",
+                                    "nl-api-design-rules-2.1.0", "open-protocols", "lock-in")
+          for k in ("drip", "garbage", "wrong-types", "redirect-loop")]
+CASES += [(k, c) for c in ("discover", "load") for k in ("drip", "garbage", "accept-hang",
+                                                          "wrong-types")]
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_garbage_bytes_never_reach_the_terminal_raw(command, garbage_port, oup, tmp_path):
-    """Old: the final line of export and load printed ESC, NUL and BEL as they came."""
-    url = f"http://127.0.0.1:{garbage_port}/"
-    res = oup(*COMMANDS[command](url, tmp_path / "out"), timeout=180)
-    assert res.code == 3, res.describe()
-    text = res.stdout + res.stderr
-    assert "Traceback" not in text, res.describe()
-    assert not RAW_CONTROL.search(text), f"raw control bytes on the terminal: {text!r}"
-    if command != "discover":
-        assert "invalid HTTP response (first bytes: \\x1b[31mGARBAGE" in text, text
+def _words(res: dict, folder: Path) -> str:
+    """Everything the command said: the terminal, report rows and findings, the manifest."""
+    parts = [res["out"], res["err"]]
+    report = folder / "out" / "report.json"
+    if report.exists():
+        doc = json.loads(report.read_text("utf-8"))
+        parts += [f"{r.get('message')} {r.get('actual')}" for r in doc["rows"]]
+        parts += [f["message"] for f in doc.get("findings") or []]
+    manifest = folder / "out" / "manifest.json"
+    if manifest.exists():
+        parts += [f["message"] for f in json.loads(manifest.read_text("utf-8"))["findings"]]
+    return "\n".join(parts)
 
 
-@pytest.fixture
-def deep_json_url() -> Iterator[str]:
-    """Answers every request 200 with JSON nested 100 000 levels deep (a valid document that
-    breaks recursive parsers)."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    deep = b"[" * 100_000 + b"]" * 100_000
+@pytest.mark.parametrize("kind,command", CASES, ids=[f"{k}-{c.replace(' ', '-')}"
+                                                      for k, c in CASES])
+def test_hostile_target(kind, command, tmp_path, shared_data):
+    env = dict(os.environ, OUPCHECK_DATA_DIR=str(shared_data))
+    bound = BUDGET_S + 60 if command.startswith("run") else 60
+    with HostileServer(kind, slow_s=1) as srv:
+        res = run_measured(command_argv(command, srv.url, tmp_path, BUDGET_S), cwd=tmp_path,
+                           env=env, timeout=bound)
+    text = res["out"] + res["err"]
+    described = f"{kind} x {command}: exit {res['code']} in {res['wall_s']} s\n{text[-2000:]}"
+    assert res["code"] is not None, f"no end within {bound} s: " + described
+    assert "Traceback" not in text and "INTERNALERROR" not in text, described
+    assert res["code"] in (0, 1, 3), described  # never a usage error, never a crash
+    assert not RAW_CONTROL.search(text), f"raw control bytes on the terminal: {text[-500:]!r}"
+    assert res["rss_kb"] < MAX_RSS_MIB * 1024, f"peak RSS {res['rss_kb'] // 1024} MiB"
+    stray = sorted(p.name for p in tmp_path.iterdir()
+                   if p.name not in ("target.yaml", "out", "discovered.yaml"))
+    assert not stray, f"stray files beside the output: {stray}"
+    if command.startswith(("run", "load")):
+        assert (tmp_path / "out" / "report.json").is_file(), "no report: " + described
+    if (kind, command.split(" ")[0]) not in UNMET:
+        assert re.search(NAMES[kind], _words(res, tmp_path)), \
+            f"the misbehaviour is not named ({NAMES[kind]!r}): " + described
+    if kind == "slow-correct" and command.startswith("run"):
+        # bounded by the budget (plus the exchange in flight), and reported as slow
+        assert res["wall_s"] < BUDGET_S + 30, described
+        findings = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))["findings"]
+        kinds = {f["kind"]: f["message"] for f in findings}
+        assert "run-budget-spent" in kinds and "slow target: median answer 1." in \
+            kinds.get("slow-target", ""), findings
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the http.server interface
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(deep)))
-            self.end_headers()
-            self.wfile.write(deep)
 
-        do_POST = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/"
-    srv.shutdown()
-    srv.server_close()
-
-
-@pytest.mark.parametrize("command", [["run", "--profile", "ogc-api-features-1"],
-                                     ["run", "--profile", "mim1-ngsi-ld"], ["export"]],
-                         ids=["ogc-api-features-1", "mim1-ngsi-ld", "export"])
-def test_deep_json_is_judged_not_crashed_on(command, deep_json_url, oup, tmp_path):
-    """Old: RecursionError: pytest INTERNALERROR without a report (run), a traceback (export),
-    or ERROR rows reading 'suite error ... RecursionError'."""
-    out = tmp_path / "out"
-    res = oup(*command, "--target", deep_json_url, "--out", out, timeout=180)
-    text = res.stdout + res.stderr
-    assert "Traceback" not in text and "INTERNALERROR" not in text, res.describe()
-    assert res.code in (1, 3), res.describe()
-    if command[0] == "export":
-        assert "nested deeper than" in text, text
-        assert [p.name for p in tmp_path.iterdir()] == [], "stray files beside --out"
-        return
-    assert res.report is not None, res.describe()
-    rows = res.report["rows"]
-    assert not [r for r in rows if "RecursionError" in (r["message"] or "")], rows
-    assert any("nested deeper than" in (r["message"] or "") for r in rows), \
-        [r["message"] for r in rows][:5]
-    assert not [r for r in rows if r["verdict"] == "PASS"], "a PASS on bodies nobody read"
+def test_every_kind_has_a_name_to_look_for():
+    assert set(NAMES) == set(DESCRIPTIONS)

@@ -198,6 +198,13 @@ ITEMS_PARAMS = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "datetime", 
 OTHER_PARAMS = {"f", "lang"}
 
 
+@request_fault("slow-5s")
+def _(req: Request) -> None:
+    """Every request is forwarded after 5 s: a slow but correct platform."""
+    import time
+    time.sleep(5)
+
+
 @request_fault("unknown-param-400")
 def _(req: Request) -> Response | None:
     """Repair: answer 400 to a query parameter the path does not know (pygeoapi ignores them)."""

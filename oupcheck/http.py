@@ -50,6 +50,19 @@ def json_type(value: Any) -> str:
         value, (dict, list)) else kind
 
 
+def json_at(doc: Any, *path: str | int) -> Any:
+    """The value at ``path`` in a parsed document, or None where a member is missing or of
+    another type than the path needs (a target's JSON may have any shape)."""
+    for step in path:
+        if isinstance(step, int) and isinstance(doc, list) and -len(doc) <= step < len(doc):
+            doc = doc[step]
+        elif isinstance(step, str) and isinstance(doc, dict):
+            doc = doc.get(step)
+        else:
+            return None
+    return doc
+
+
 def _deeper_than(doc: Any, limit: int) -> bool:
     """Is the parsed document nested deeper than ``limit``? (iterative, no recursion)"""
     level = [doc]

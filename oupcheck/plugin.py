@@ -397,8 +397,10 @@ def name_redirect(message: str, evidence: list[str], store: Any) -> str:
     the host (the check saw only a 3xx where it needed an answer)."""
     for eid in evidence:
         ex = store.by_id.get(eid)
-        if ex is not None and ex.redirect and ex.status and 300 <= ex.status < 400 \
-                and ex.redirect not in (message or ""):
+        if ex is not None and ex.redirect and not ex.redirect.endswith("(followed)") \
+                and ex.status and 300 <= ex.status < 400:
+            if ex.redirect in (message or ""):
+                return message
             return f"{message} (HTTP {ex.status} is {ex.redirect})"
     return message
 
@@ -435,8 +437,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         why = unobserved(ledger, cited, run.store)
         if why:
             res = {"verdict": Verdict.INCONCLUSIVE, "message": why}
-    elif res["verdict"] is Verdict.FAIL:
-        res["message"] = name_redirect(res["message"], res.get("evidence_pinned") or cited[-1:],
+    else:  # a FAIL or an undecided row that rests on a redirect says so
+        res["message"] = name_redirect(res["message"],
+                                       list(res.get("evidence_pinned") or []) + cited[::-1],
                                        run.store)
     raw = res["verdict"]
     final = raw

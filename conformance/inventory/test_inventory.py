@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from oupcheck.errors import TransportError
-from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.http import BodyUnusable, EvidenceClient, json_type
 from oupcheck.mqttwire import WireError
 from oupcheck.verdicts import CheckFailed, Inconclusive, judged
 
@@ -277,7 +277,7 @@ def test_datasets_are_catalogued(oup_run, http):
                 cols = doc.get("collections") if isinstance(doc, dict) else None
                 if isinstance(cols, list) and cols:
                     thin = [(c.get("id") if isinstance(c, dict) else f"/collections/{n} is "
-                             f"not an object") for n, c in enumerate(cols) if not (
+                             f"{json_type(c)}") for n, c in enumerate(cols) if not (
                         isinstance(c, dict) and c.get("title") and c.get("extent"))]
                     judged("collections", len(cols))
                     if not thin:

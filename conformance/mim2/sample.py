@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from oupcheck.evidence import Exchange
-from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.http import BodyUnusable, EvidenceClient, json_type
 from oupcheck.verdicts import Inconclusive
 
 
@@ -54,7 +54,10 @@ class Sampler:
             # one-element list as its element
             types = [types]
         if not isinstance(types, list):
-            self._why = "GET /types answered 200 without a typeList"
+            self._why = ("GET /types answered 200, but not with an EntityTypeList (ETSI GS CIM "
+                         "009 5.7.5): " + (f"/typeList is {json_type(types)}, not an array"
+                                           if isinstance(doc, dict) else
+                                           f"/ is {json_type(doc)}"))
             return []
         self._why = "GET /types lists no type"
         limit = int(self.run.param("max_types", 20))

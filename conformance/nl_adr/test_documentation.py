@@ -6,7 +6,7 @@ from __future__ import annotations
 import yaml
 
 from oupcheck.errors import TransportError
-from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.http import BodyUnusable, EvidenceClient, json_type
 
 from ..oas import external_refs, schema_errors, semantic_errors
 from .api import CheckFailed, Inconclusive, expect, requirement
@@ -68,7 +68,10 @@ def test_openapi_published(adr, http):
     except BodyUnusable as exc:
         raise CheckFailed("openapi.json is not JSON", expected="a JSON document",
                           actual=str(exc), evidence=ex) from None
-    expect(isinstance(doc, dict) and "openapi" in doc, "openapi.json is not an OpenAPI document",
+    version = doc.get("openapi") if isinstance(doc, dict) else None
+    expect(isinstance(version, str), "openapi.json is not an OpenAPI document: " + (
+        f"/openapi is {json_type(version)}, not the version string" if isinstance(doc, dict)
+        else f"/ is {json_type(doc)}, not an object"),
            expected="an object with 'openapi'", actual=str(doc)[:100], evidence=ex)
     acao = (ex.header("access-control-allow-origin") or "").strip()
     expect(acao in ("*", "https://viewer.oupcheck.invalid"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.http import BodyUnusable, EvidenceClient, json_at, json_type
 from oupcheck.verdicts import Inconclusive
 
 OGC_CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
@@ -16,8 +16,9 @@ PROBE_TYPE = "OupcheckProbe"
 
 class Surface:
     def __init__(self, kind: str, items_url: str | None = None, feature_id: str | None = None,
-                 evidence: list | None = None, control: Any = None):
+                 evidence: list | None = None, control: Any = None, why: str | None = None):
         self.kind = kind
+        self.why = why  # why no data endpoint was found (the answer's wrong shape, say)
         self.items_url = items_url
         self.feature_id = feature_id
         self.evidence = evidence or []
@@ -89,22 +90,31 @@ def discover(endpoint: Any, http: EvidenceClient) -> Surface:
                           note="which standard API is this? (conformance declaration)")
             evidence.append(ex)
             doc = EvidenceClient.json(ex) if ex.status == 200 else {}
-            if not (isinstance(doc, dict) and OGC_CORE in (doc.get("conformsTo") or [])):
+            if OGC_CORE not in (json_at(doc, "conformsTo") if isinstance(
+                    json_at(doc, "conformsTo"), list) else []):
                 return Surface("unknown", evidence=evidence)
         ex = http.get(endpoint.base + "collections", accept="application/json",
                       note="collections (to find data endpoints)")
         evidence.append(ex)
         doc = EvidenceClient.json(ex) if ex.status == 200 else {}
-        cols = [c for c in (doc.get("collections") or []) if isinstance(c, dict) and c.get("id")]
+        listing = json_at(doc, "collections")
+        cols = [c for c in listing if isinstance(json_at(c, "id"), str) and c["id"]] \
+            if isinstance(listing, list) else []
         if not cols:
-            return Surface("ogc-api-features", evidence=evidence)
+            return Surface("ogc-api-features", evidence=evidence, why=(
+                "/collections lists no collection with a string id (OGC 17-069r4 7.13): " + (
+                    f"/collections is {json_type(listing)}" if not isinstance(listing, list)
+                    else "the list is empty" if not listing else
+                    f"/collections/0 is {json_type(listing[0])}" if not isinstance(
+                        listing[0], dict) else
+                    f"/collections/0/id is {json_type(listing[0].get('id'))}")))
         items = endpoint.base + f"collections/{cols[0]['id']}/items"
         ex = http.get(items, params={"limit": 1}, accept="application/geo+json",
                       note="one feature (to learn an id; the control that the items answer)")
         evidence.append(ex)
         fdoc = EvidenceClient.json(ex) if ex.status == 200 else {}
-        feats = fdoc.get("features") or [] if isinstance(fdoc, dict) else []
-        fid = str(feats[0].get("id")) if feats and isinstance(feats[0], dict) else None
+        fid = json_at(fdoc, "features", 0, "id")
+        fid = str(fid) if isinstance(fid, (str, int)) and not isinstance(fid, bool) else None
         return Surface("ogc-api-features", items, fid, evidence, control=ex)
     except (BodyUnusable, AttributeError):
         return Surface("unknown", evidence=evidence)
@@ -114,9 +124,10 @@ def need_data(surface: Surface) -> Surface:
     """The data endpoint, answering a plain valid read with 2xx, or INCONCLUSIVE: a refusal or
     a 4xx to a probe means nothing when the same endpoint refuses a plain read."""
     if not surface.items_url:
-        raise Inconclusive(f"no data endpoint found to probe (interface: {surface.kind}); "
-                           "these checks know OGC API - Features collections and NGSI-LD "
-                           "entities", evidence=surface.evidence,
+        raise Inconclusive(f"no data endpoint found to probe (interface: {surface.kind}"
+                           + (f"; {surface.why}" if surface.why else "") + "); these checks "
+                           "know OGC API - Features collections and NGSI-LD entities",
+                           evidence=surface.evidence,
                            decide="name the platform's OGC API - Features or NGSI-LD interface "
                                   "in a target file")
     ctl = surface.control

@@ -42,6 +42,7 @@ from .scenarios import SCENARIOS, NothingToLoad, discover, effective_tasks
 
 ENGINE = [sys.executable, "-m", "oupcheck.load.engine"]
 MAX_WORKERS = 64
+NOTHING_TO_LOAD = "nothing to load"
 
 
 class LoadStore(EvidenceStore):
@@ -320,7 +321,10 @@ def load_phase(job: LoadJob, sink: TextIO | None, *, quiet: bool = False) -> Loa
             section.tasks = plan["tasks"]
             with tempfile.TemporaryDirectory(prefix="oupcheck-load-") as work:
                 result = run_engine(job, plan, Path(work), quiet)
-        except (TransportError, BodyUnusable, NothingToLoad, EngineFailed) as exc:
+        except (BodyUnusable, NothingToLoad) as exc:
+            # the target's data gives the scenario nothing to request: undecided, not broken
+            section.error = f"{NOTHING_TO_LOAD}: {exc}"
+        except (TransportError, EngineFailed) as exc:
             section.error = f"load could not run: {exc}"
         finally:
             _cleanup(job, client, run_id)
@@ -375,7 +379,8 @@ def judge_rows(prof: Profile, section: LoadSection, pre_id: str | None,
                             message="not covered: not an SLO or capacity row of the load block"))
             continue
         if section.error:
-            rows.append(Row(**base, coverage="checked", verdict=Verdict.ERROR,
+            rows.append(Row(**base, coverage="checked", verdict=Verdict.INCONCLUSIVE if
+                            section.error.startswith(NOTHING_TO_LOAD) else Verdict.ERROR,
                             message=section.error, evidence=[pre_id] if pre_id else [],
                             evidence_summary=_summaries(store, [pre_id])))
             continue

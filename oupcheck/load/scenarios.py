@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..http import EvidenceClient
+from ..http import EvidenceClient, json_at, json_type
 
 
 @dataclass(frozen=True)
@@ -99,18 +99,23 @@ def _ogc(client: EvidenceClient, data: dict[str, Any]) -> dict[str, Any]:
                     note="load: which collections to browse")
     doc = EvidenceClient.json(ex) if ex.status == 200 else None
     found = []
-    for c in (doc or {}).get("collections") or []:
-        if not isinstance(c, dict) or not c.get("id"):
+    for c in json_at(doc, "collections") or []:
+        if not isinstance(json_at(c, "id"), str) or not c["id"]:
             continue
-        extent = c.get("extent") or {}
-        bbox = ((extent.get("spatial") or {}).get("bbox") or [None])[0]
-        interval = ((extent.get("temporal") or {}).get("interval") or [None])[0]
-        found.append({"id": str(c["id"]),
+        bbox = json_at(c, "extent", "spatial", "bbox", 0)
+        interval = json_at(c, "extent", "temporal", "interval", 0)
+        found.append({"id": c["id"],
                       "bbox": bbox if isinstance(bbox, list) and len(bbox) == 4 else None,
                       "interval": interval if isinstance(interval, list) else None})
     limit = int(data.get("max_collections", 10))
     if not found:
-        raise NothingToLoad(f"GET {ex.url} -> {ex.status}: no collections to load")
+        listing = json_at(doc, "collections")
+        why = ("" if ex.status != 200 else
+               f": /collections is {json_type(listing)}" if not isinstance(listing, list) else
+               ": the list is empty" if not listing else
+               f": /collections/0 is {json_type(listing[0])}" if not isinstance(listing[0], dict)
+               else f": /collections/0/id is {json_type(listing[0].get('id'))}")
+        raise NothingToLoad(f"GET {ex.url} -> {ex.status}: no collections to load{why}")
     data["collections"] = found[:limit]
     return data
 
@@ -123,6 +128,7 @@ def _ngsi_ld(client: EvidenceClient, data: dict[str, Any]) -> dict[str, Any]:
         ex = client.get("ngsi-ld/v1/entities", params={"type": etype, "limit": 20},
                         accept="application/json", note=f"load: entities of type {etype}")
         doc = EvidenceClient.json(ex) if ex.status == 200 else None
-        ids += [e["id"] for e in doc or [] if isinstance(e, dict) and e.get("id")]
+        ids += [e["id"] for e in doc if isinstance(json_at(e, "id"), str)] \
+            if isinstance(doc, list) else []
     data["entity_ids"] = ids
     return data

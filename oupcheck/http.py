@@ -38,6 +38,86 @@ class BodyUnusable(Exception):
 
 
 MAX_JSON_DEPTH = 200  # far beyond any standard document; keeps every later walk shallow
+MAX_YAML_NODES = 1_000_000  # aliases let a small YAML text stand for a huge (or endless) tree
+
+
+class Unparsable(ValueError):
+    """Target bytes that are no document the suite will judge. ``limit``: a bound of the
+    suite (depth, aliases) was reached, not a syntax error of the target."""
+
+    def __init__(self, message: str, *, limit: bool = False):
+        self.limit = limit
+        super().__init__(message)
+
+
+def parse_json(data: bytes) -> Any:
+    """JSON from a target, guarded: UTF-8 (RFC 8259 8.1), and no deeper than MAX_JSON_DEPTH
+    (RFC 8259 9 lets a parser limit nesting) whatever the parser's own stack allows."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise Unparsable(f"body is not UTF-8 (RFC 8259 section 8.1: JSON exchanged between "
+                         f"systems is UTF-8): byte 0x{exc.object[exc.start]:02x} at offset "
+                         f"{exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise Unparsable(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        doc = None  # nested deeper than the parser's stack: past the depth limit
+    if doc is None and data.strip() != b"null" or _deeper_than(doc, MAX_JSON_DEPTH):
+        raise Unparsable(f"JSON nested deeper than {MAX_JSON_DEPTH} levels: the suite does not "
+                         "judge it (RFC 8259 section 9 lets a parser limit nesting)", limit=True)
+    return doc
+
+
+def parse_yaml(data: bytes) -> Any:
+    """YAML from a target (an OpenAPI or AsyncAPI document), guarded as parse_json is: its
+    tree, with every alias expanded, has at most MAX_YAML_NODES nodes and no cycle (a 'billion
+    laughs' text, or an anchor that holds an alias to itself, is refused, not walked)."""
+    import yaml
+    try:
+        doc = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise Unparsable(f"body is not UTF-8: byte 0x{exc.object[exc.start]:02x} at offset "
+                         f"{exc.start}") from None
+    except yaml.YAMLError as exc:
+        raise Unparsable(f"body is not YAML: {' '.join(str(exc).split())[:200]}") from None
+    except RecursionError:
+        raise Unparsable(f"YAML nested deeper than {MAX_JSON_DEPTH} levels: the suite does "
+                         "not judge it", limit=True) from None
+    _expanded_size(doc, MAX_YAML_NODES)
+    if _deeper_than(doc, MAX_JSON_DEPTH):
+        raise Unparsable(f"YAML nested deeper than {MAX_JSON_DEPTH} levels: the suite does not "
+                         "judge it", limit=True)
+    return doc
+
+
+def _expanded_size(doc: Any, cap: int) -> int:
+    """Nodes of the tree with shared (aliased) nodes counted at every use; Unparsable over
+    ``cap`` or on a cycle. Iterative, each distinct node visited once."""
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(doc, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        kids = [k for k in (node.values() if isinstance(node, dict) else node)]
+        if leaving:
+            active.discard(id(node))
+            size[id(node)] = 1 + sum(size.get(id(k), 1) for k in kids)
+            if size[id(node)] > cap:
+                raise Unparsable(f"YAML whose aliases expand past {cap} nodes: the suite does "
+                                 "not expand it", limit=True)
+            continue
+        if id(node) in size:
+            continue
+        if id(node) in active:
+            raise Unparsable("YAML with a cycle (an alias inside its own anchor): the suite "
+                             "does not walk it", limit=True)
+        active.add(id(node))
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if isinstance(k, (dict, list)))
+    return size.get(id(doc), 1)
 
 
 def json_type(value: Any) -> str:
@@ -64,11 +144,15 @@ def json_at(doc: Any, *path: str | int) -> Any:
 
 
 def _deeper_than(doc: Any, limit: int) -> bool:
-    """Is the parsed document nested deeper than ``limit``? (iterative, no recursion)"""
-    level = [doc]
+    """Is the parsed document nested deeper than ``limit``? (iterative, no recursion; a node
+    shared through a YAML alias is visited once)"""
+    level, seen = [doc], set()
     for _ in range(limit + 1):
         nxt = []
         for node in level:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
             if isinstance(node, dict):
                 nxt.extend(v for v in node.values() if isinstance(v, (dict, list)))
             elif isinstance(node, list):
@@ -362,19 +446,9 @@ class EvidenceClient:
             if ex.body_capped:
                 raise BodyUnusable(f"body larger than the cap ({ex.body_bytes} bytes read)", ex)
             try:
-                doc = json.loads(ex.body.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                raise BodyUnusable(f"body is not UTF-8 (RFC 8259 section 8.1: JSON exchanged "
-                                   f"between systems is UTF-8): byte 0x{exc.object[exc.start]:02x} "
-                                   f"at offset {exc.start}", ex) from None
-            except json.JSONDecodeError as exc:
-                raise BodyUnusable(f"body is not JSON: {exc}", ex) from None
-            except RecursionError:
-                doc = None  # nested deeper than the parser's stack: past the depth limit
-            if doc is None and ex.body.strip() != b"null" or _deeper_than(doc, MAX_JSON_DEPTH):
-                raise BodyUnusable(f"JSON nested deeper than {MAX_JSON_DEPTH} levels: the suite "
-                                   "does not judge it (RFC 8259 section 9 lets a parser limit "
-                                   "nesting)", ex, limit=True) from None
+                doc = parse_json(ex.body)
+            except Unparsable as exc:
+                raise BodyUnusable(str(exc), ex, limit=exc.limit) from None
             ex._json = doc
             ex._json_done = True
         return ex._json

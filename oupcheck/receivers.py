@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 from .evidence import EvidenceStore, Exchange
+from .http import Unparsable, parse_json
 
 MAX_BODY = 1_000_000
 
@@ -26,8 +27,8 @@ class Received:
         self.body = body
         self.at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         try:
-            self.json: Any = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            self.json: Any = parse_json(body)
+        except Unparsable:
             self.json = None
 
 

@@ -165,3 +165,25 @@ def test_a_file_size_limit_is_one_line_and_no_stray_file(tmp_path, shared_data):
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "could not be written (File too large)" in proc.stdout, proc.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target.yaml"]
+
+
+LAUGHS = "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9) if p.strip() else ', '.join('x' * 9)}]\n"
+                 for p, c in zip(" abcdefg", "abcdefgh"))
+
+
+@pytest.mark.parametrize("text,said", [
+    (LAUGHS, "expand past 1000000 nodes"),           # 'billion laughs': 9^8 leaves
+    ("a: &a [1, *a]\n", "a cycle"),                    # an anchor holding an alias to itself
+    ("[" * 5000 + "]" * 5000, "nested deeper than"),  # the parser's own stack
+])
+def test_target_yaml_past_the_bounds_is_refused_not_walked(text, said):
+    from oupcheck.http import Unparsable, parse_yaml
+    with pytest.raises(Unparsable, match=said) as caught:
+        parse_yaml(text.encode())
+    assert caught.value.limit  # a bound of the suite, so the rows are INCONCLUSIVE
+
+
+def test_shared_yaml_nodes_and_plain_json_still_parse():
+    from oupcheck.http import parse_json, parse_yaml
+    assert parse_yaml(b"x: &x {k: 1}\ny: *x\n") == {"x": {"k": 1}, "y": {"k": 1}}
+    assert parse_json(b'{"a": [1, {"b": null}]}') == {"a": [1, {"b": None}]}

@@ -13,10 +13,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 import pytest
-import yaml
 
 from oupcheck.errors import TransportError
-from oupcheck.http import BodyUnusable, EvidenceClient, json_type
+from oupcheck.http import BodyUnusable, EvidenceClient, Unparsable, json_type, parse_yaml
 from oupcheck.mqttwire import WireError
 from oupcheck.verdicts import CheckFailed, Inconclusive, judged
 
@@ -49,8 +48,8 @@ def _doc(ex) -> Any:
     except BodyUnusable:
         pass
     try:
-        doc = yaml.safe_load(ex.body.decode("utf-8", "replace"))
-    except yaml.YAMLError:
+        doc = parse_yaml(ex.body)
+    except Unparsable:
         return None
     return doc if isinstance(doc, dict) else None
 

@@ -8,11 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from oupcheck.errors import TransportError
 from oupcheck.evidence import Exchange
-from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.http import BodyUnusable, EvidenceClient, Unparsable, parse_yaml
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect
 
 ADR = "nlgov-adr:"
@@ -106,8 +105,11 @@ class AdrAPI:
             doc = EvidenceClient.json(ex)
         except BodyUnusable:
             try:
-                doc = yaml.safe_load(ex.body.decode("utf-8"))
-            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+                doc = parse_yaml(ex.body)
+            except Unparsable as exc:
+                if exc.limit:
+                    raise Inconclusive(f"the OpenAPI document is past the suite's bounds: {exc}",
+                                       evidence=ex) from None
                 raise CheckFailed("the OpenAPI document cannot be parsed",
                                   expected="JSON (or YAML)", actual=str(exc)[:200],
                                   evidence=ex) from None

@@ -182,9 +182,13 @@ class Exporter:
         doc = EvidenceClient.json(ex)
         listing = doc.get("collections") if isinstance(doc, dict) else None
         if not isinstance(listing, list):
-            raise BodyUnusable("it holds no 'collections' array (OGC 17-069r4 7.13, "
-                               f"/req/core/fc-md-items): /collections is "
-                               f"{json_type(listing)}", ex)
+            # missing: no collection is shown at all (nothing to export, undecided); present
+            # with another type: a list the API gives but nobody can read (a defect)
+            res.findings.append(Finding(
+                "no-collections" if listing is None else "unreadable-collection", None,
+                f"the collections list holds no 'collections' array (OGC 17-069r4 7.13.2, "
+                f"/req/core/fc-md-items): /collections is {json_type(listing)}", [ex.id]))
+            return []
         cols = []
         for n, c in enumerate(listing):
             cid = c.get("id") if isinstance(c, dict) else None
@@ -194,7 +198,7 @@ class Exporter:
                 res.findings.append(Finding(
                     "unreadable-collection", None,
                     f"/collections/{n} is not a collection with a string id (OGC 17-069r4 "
-                    f"7.14, /req/core/sfc-md-id): /collections/{n}"
+                    f"7.13.2, /req/core/fc-md-items): /collections/{n}"
                     f"{'/id' if isinstance(c, dict) else ''} is "
                     f"{json_type(cid if isinstance(c, dict) else c)}", [ex.id]))
         listed = {c["id"] for c in cols}
@@ -247,7 +251,7 @@ class Exporter:
                 value = doc.get("features") if isinstance(doc, dict) else doc
                 res.findings.append(Finding(
                     "unreadable-page", col.id, f"page {col.pages + 1} is no FeatureCollection "
-                    f"(OGC 17-069r4 7.15.8, /req/core/fc-response): {where or '/'} is "
+                    f"(OGC 17-069r4 7.15.7, /req/core/fc-response): {where or '/'} is "
                     f"{json_type(value)}", [ex.id]))
                 return
             feats = [f for f in doc["features"] if isinstance(f, dict)]

@@ -393,8 +393,9 @@ def classify(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:
 
 
 def name_redirect(message: str, evidence: list[str], store: Any) -> str:
-    """A FAIL that rests on a redirect says so: where it led, and whether it loops or leaves
-    the host (the check saw only a 3xx where it needed an answer)."""
+    """A row (FAIL or undecided) that rests on a redirect the client did not follow says so:
+    where it led, and whether it loops or leaves the host (the check saw only a 3xx where it
+    needed an answer)."""
     for eid in evidence:
         ex = store.by_id.get(eid)
         if ex is not None and ex.redirect and not ex.redirect.endswith("(followed)") \

@@ -102,7 +102,7 @@ def discover(endpoint: Any, http: EvidenceClient) -> Surface:
             if isinstance(listing, list) else []
         if not cols:
             return Surface("ogc-api-features", evidence=evidence, why=(
-                "/collections lists no collection with a string id (OGC 17-069r4 7.13): " + (
+                "/collections lists no collection with a string id (OGC 17-069r4 7.13.2): " + (
                     f"/collections is {json_type(listing)}" if not isinstance(listing, list)
                     else "the list is empty" if not listing else
                     f"/collections/0 is {json_type(listing[0])}" if not isinstance(

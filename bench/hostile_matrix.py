@@ -6,7 +6,7 @@ whole table (issue 12).
     .venv/bin/python bench/hostile_matrix.py [--kinds a,b] [--commands x,y] [--markdown]
 
 Each command runs in its own child process with the target file's limits lowered (connect 1 s,
-read 2 s, exchange deadline 4 s; ``tests.support.hostile.LIMITS``) and a run budget of 60 s,
+read 2 s, exchange deadline 4 s; ``tests.support.hostile.LIMITS``) and a run budget of 30 s,
 as a CI pipeline pointed at a broken platform would.
 """
 
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.hostile import (COMMANDS, DESCRIPTIONS, HostileServer,  # noqa: E402
                                    command_argv, run_measured)
 
-BUDGET_S = 60
+BUDGET_S = 30
 
 
 def run_one(kind: str, command: str, env: dict[str, str], timeout: float = 300,

@@ -107,5 +107,35 @@ def test_hostile_target(kind, command, tmp_path, shared_data):
             kinds.get("slow-target", ""), findings
 
 
+OGC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/"
+# rows whose verdict the misbehaviour decides (the good side, on pygeoapi, is in
+# tests/test_ogc_features_selftests.py)
+DECIDED = {
+    ("endless-paging", "run ogc-api-features-1"): {
+        # "all features" cannot be said of a scan that stopped at its bound
+        OGC + "req/core/fc-md-extent": ("INCONCLUSIVE", "max_features_scan"),
+        OGC + "req/core/fc-numberMatched": ("INCONCLUSIVE", "bound reached")},
+    ("paging-cycle", "run ogc-api-features-1"): {
+        OGC + "rec/core/fc-next-3": ("FAIL", "paging cycle")},
+    ("redirect-loop", "run ogc-api-features-1"): {
+        OGC + "req/core/root-success": ("FAIL", "redirect loop")},
+    ("wrong-types", "run mim1-ngsi-ld"): {
+        "ngsi-ld:5.7.1/retrieve": ("FAIL", "/id is a number (5), not a URI string")},
+}
+
+
+@pytest.mark.parametrize("kind,command", sorted(DECIDED), ids=[f"{k}-{c.replace(' ', '-')}"
+                                                               for k, c in sorted(DECIDED)])
+def test_the_misbehaviour_decides_its_rows(kind, command, tmp_path, shared_data):
+    env = dict(os.environ, OUPCHECK_DATA_DIR=str(shared_data))
+    with HostileServer(kind) as srv:
+        res = run_measured(command_argv(command, srv.url, tmp_path, 120), cwd=tmp_path,
+                           env=env, timeout=180)
+    rows = {r["requirement"]: r for r in json.loads(
+        (tmp_path / "out" / "report.json").read_text("utf-8"))["rows"]}
+    for rid, (verdict, said) in DECIDED[(kind, command)].items():
+        assert rows[rid]["verdict"] == verdict and said in rows[rid]["message"], rows[rid]
+
+
 def test_every_kind_has_a_name_to_look_for():
     assert set(NAMES) == set(DESCRIPTIONS)

@@ -38,6 +38,7 @@ class BodyUnusable(Exception):
 
 
 MAX_JSON_DEPTH = 200  # far beyond any standard document; keeps every later walk shallow
+CAPPED_HEAD = 1 << 20  # bytes kept of a body over limits.max_body_bytes
 MAX_YAML_NODES = 1_000_000  # aliases let a small YAML text stand for a huge (or endless) tree
 
 
@@ -391,16 +392,19 @@ class EvidenceClient:
                                          timeout=(self.limits.connect_timeout,
                                                   self.limits.read_timeout),
                                          verify=self.verify)
-                chunks: list[bytes] = []
+                buf = bytearray()
                 for chunk in resp.iter_content(65536):
-                    chunks.append(chunk)
                     size += len(chunk)
                     if size > self.limits.max_body_bytes:
                         ex.body_capped = True
                         break
+                    buf += chunk
             if watch.fired:  # a cut read can look like a short, complete answer
                 raise TransportError("deadline")
-            full = b"".join(chunks)[: self.limits.max_body_bytes]
+            # a body over the cap is no document to judge: only its head is kept (what a check
+            # may still sniff, e.g. '<html'), so that capped bodies cannot pile up in memory
+            full = bytes(buf[:CAPPED_HEAD] if ex.body_capped else buf)
+            del buf
             ex.status = resp.status_code
             ex.http_version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(
                 getattr(resp.raw, "version", 0), "HTTP/?")

@@ -20,7 +20,7 @@ from tests.support.hostile import DESCRIPTIONS, HostileServer, command_argv, run
 
 # ESC, NUL, BEL and the other C0 controls except tab and newline, and DEL
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-MAX_RSS_MIB = 400
+MAX_RSS_MIB = 250
 BUDGET_S = 20  # the slow target's run budget here: the run must end near it
 
 # what the run's words must say about each misbehaviour (in the terminal, the report's rows

@@ -51,7 +51,8 @@ NAMES = {
 # commands that never meet a kind's misbehaviour (so there is nothing to name)
 UNMET = {("slow-correct", "export"), ("paging-cycle", "discover"), ("endless-paging", "discover"),
          ("slow-correct", "discover"), ("slow-correct", "load"), ("wrong-types", "discover"),
-         ("paging-cycle", "load"), ("endless-paging", "load")}
+         ("paging-cycle", "load"), ("endless-paging", "load"),
+         ("paging-cycle", "run security-baseline")}  # it reads one page, never pages
 
 CASES = [(k, c) for k in sorted(DESCRIPTIONS) for c in ("run ogc-api-features-1", "export")]
 CASES += [(k, f"run {p}") for p in ("mim1-ngsi-ld", "mim2-data-models", "security-baseline",
@@ -59,6 +60,9 @@ CASES += [(k, f"run {p}") for p in ("mim1-ngsi-ld", "mim2-data-models", "securit
           for k in ("drip", "garbage", "wrong-types", "redirect-loop")]
 CASES += [(k, c) for c in ("discover", "load") for k in ("drip", "garbage", "accept-hang",
                                                           "wrong-types")]
+# a target that serves data, so that the fuzzers run (old: they left a '.hypothesis' folder in
+# the working directory)
+CASES += [("paging-cycle", "run security-baseline")]
 
 
 def _words(res: dict, folder: Path) -> str:
@@ -95,7 +99,7 @@ def test_hostile_target(kind, command, tmp_path, shared_data):
     assert not stray, f"stray files beside the output: {stray}"
     if command.startswith(("run", "load")):
         assert (tmp_path / "out" / "report.json").is_file(), "no report: " + described
-    if (kind, command.split(" ")[0]) not in UNMET:
+    if (kind, command) not in UNMET:
         assert re.search(NAMES[kind], _words(res, tmp_path)), \
             f"the misbehaviour is not named ({NAMES[kind]!r}): " + described
     if kind == "slow-correct" and command.startswith("run"):

@@ -87,6 +87,9 @@ def discover(url: str) -> tuple[TargetFile | None, list[str]]:
         if client.dead_reason:
             break
         s, d = _json(client, urljoin(base, path), notes)
+        if s == 200 and d is not None and not test(s, d):
+            notes.append(printable(f"GET {urljoin(base, path)}: HTTP 200, but not what the "
+                                   f"{kind} interface answers there", 240))
         if s is not None and test(s, d):
             iface_url = urljoin(base, path) if kind in ("sensorthings", "oidc") else base
             if kind not in {i.kind for i in interfaces}:

@@ -143,3 +143,14 @@ def test_the_misbehaviour_decides_its_rows(kind, command, tmp_path, shared_data)
 
 def test_every_kind_has_a_name_to_look_for():
     assert set(NAMES) == set(DESCRIPTIONS)
+
+
+def test_discover_finds_a_real_platform(pygeoapi_url, oup, tmp_path):
+    """The good side of the discover cases: a real pygeoapi is found as OGC API - Features,
+    with its declared classes, and nothing else is claimed of it."""
+    out = tmp_path / "found.yaml"
+    res = oup("discover", pygeoapi_url, "--out", out, timeout=60)
+    assert res.code == 0, res.describe()
+    text = out.read_text("utf-8")
+    assert "kind: ogc-api-features" in text and "conf/core" in text, text
+    assert "ngsi-ld" not in text and "sensorthings" not in text, text

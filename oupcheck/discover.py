@@ -38,14 +38,15 @@ def _json(client: EvidenceClient, url: str, notes: list[str] | None = None
 
 def _ngsi_ld_types(status: int, doc: Any) -> bool:
     """An NGSI-LD broker's answer to GET /types (ETSI GS CIM 009 5.7.5): an EntityTypeList
-    (an object with a typeList array), or an array of EntityType objects; or a refusal for
-    want of credentials. Any other 200 is some other server that answers every path."""
+    (an object with a typeList array, or a string when JSON-LD compaction turned a one-element
+    list into its element), or an array of EntityType objects; or a refusal for want of
+    credentials. Any other 200 is some other server that answers every path."""
     if status in (401, 403):
         return True
     if status != 200:
         return False
     if isinstance(doc, dict):
-        return isinstance(doc.get("typeList"), list)
+        return isinstance(doc.get("typeList"), (list, str))
     return isinstance(doc, list) and all(isinstance(t, dict) and "typeName" in t for t in doc)
 
 

@@ -187,3 +187,19 @@ def test_shared_yaml_nodes_and_plain_json_still_parse():
     from oupcheck.http import parse_json, parse_yaml
     assert parse_yaml(b"x: &x {k: 1}\ny: *x\n") == {"x": {"k": 1}, "y": {"k": 1}}
     assert parse_json(b'{"a": [1, {"b": null}]}') == {"a": [1, {"b": None}]}
+
+
+def test_discover_knows_an_ngsi_ld_types_answer_from_any_other_200():
+    """GET /types decides whether a path is an NGSI-LD broker: an EntityTypeList (typeList is a
+    string when compaction turned a one-element list into its element), an array of EntityType
+    objects, or a refusal; a server that answers 200 on every path is not one."""
+    from oupcheck.discover import _ngsi_ld_types
+
+    assert _ngsi_ld_types(200, {"id": "urn:x", "type": "EntityTypeList", "typeList": ["A", "B"]})
+    assert _ngsi_ld_types(200, {"type": "EntityTypeList", "typeList": "WeatherObserved"})
+    assert _ngsi_ld_types(200, [{"id": "x", "type": "EntityType", "typeName": "A"}])
+    assert _ngsi_ld_types(401, None)
+    assert not _ngsi_ld_types(200, {"title": "a landing page"})
+    assert not _ngsi_ld_types(200, [{"name": "a feature"}])
+    assert not _ngsi_ld_types(200, {"typeList": 3})
+    assert not _ngsi_ld_types(404, {"typeList": []})

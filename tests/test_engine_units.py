@@ -152,3 +152,33 @@ def test_profiles_validate_against_published_schema():
 
 def test_suite_lints_clean():
     assert lint() == []
+
+
+def test_free_port_never_hands_out_one_port_twice(monkeypatch):
+    """A front asks for an HTTPS and an HTTP port in a row; the kernel may answer both binds
+    with the same ephemeral port (seen in CI: nginx refused 'listen' twice on one port)."""
+    from oupcheck.platforms import base
+
+    real_socket = base.socket.socket
+
+    answers = iter([41000, 41000, 41000, 41001])
+
+    class FakeSocket:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, addr):
+            self.port = next(answers)
+
+        def getsockname(self):
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(base, "_HANDED_OUT", set())
+    monkeypatch.setattr(base.socket, "socket", lambda *a, **k: FakeSocket())
+    assert [base.free_port(), base.free_port()] == [41000, 41001]
+    monkeypatch.setattr(base.socket, "socket", real_socket)
+    real = {base.free_port() for _ in range(50)}
+    assert len(real) == 50

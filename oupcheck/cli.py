@@ -117,6 +117,20 @@ def _parser() -> Parser:
     s.add_argument("which", nargs="?", choices=SCHEMAS)
     rd = sub.add_parser("render", help="re-render report.html and junit.xml from DIR/report.json")
     rd.add_argument("dir")
+    rj = sub.add_parser("rejudge", help="judge a finished run again from its evidence, without "
+                                        "the network (the same profile, or another version)")
+    rj.add_argument("run_dir", help="the --out folder of an oupcheck run")
+    rj.add_argument("--profile", default=None, help="profile ID or file (default: the run's)")
+    rj.add_argument("--out", required=True, help="folder for the new report and changes.json")
+    rj.add_argument("--data-dir", action="append", default=[])
+    rj.add_argument("--profile-path", action="append", default=[])
+    im = sub.add_parser("impact", help="how stored runs would be graded under a new profile "
+                                       "version (impact.json, impact.html)")
+    im.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    im.add_argument("--profile", required=True, help="the new profile: ID or file")
+    im.add_argument("--out", default="oupcheck-impact", help="folder for impact.json/.html")
+    im.add_argument("--data-dir", action="append", default=[])
+    im.add_argument("--profile-path", action="append", default=[])
     return p
 
 
@@ -225,7 +239,8 @@ def cmd_load_worker(args: argparse.Namespace) -> int:
 
 def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
         data_dirs: list[str] | None = None, profile_paths: list[str] | None = None,
-        quiet: bool = False, budget: float | None = None) -> int:
+        quiet: bool = False, budget: float | None = None,
+        replay: Path | None = None) -> int:
     import pytest
 
     from .profile import load_profile
@@ -242,7 +257,11 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
                          f"({len(prof.requirements)} requirements; see 'oupcheck profiles' and "
                          f"{prof.source})", field="--only")
     from .plugin import pick_interface
-    pick_interface(prof, load_target(target, prof.interface))
+    if replay is not None:
+        from .replay import Replay, replay_target
+        pick_interface(prof, replay_target(Replay(replay)))
+    else:
+        pick_interface(prof, load_target(target, prof.interface))
     check_out_dir(out)
     if budget is not None and not budget > 0:
         raise UsageError(f"must be a positive number of seconds, not {budget:g}",
@@ -253,6 +272,8 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
              "--oup-profile", profile, "--oup-target", target, "--oup-out", str(out)]
     if budget is not None:
         pargs += ["--oup-budget", str(budget)]
+    if replay is not None:
+        pargs += ["--oup-replay", str(replay)]
     for rid in only or []:
         pargs += ["--oup-only", rid]
     for d in data_dirs or []:
@@ -545,10 +566,21 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rejudge(args: argparse.Namespace) -> int:
+    from .rejudge import cmd_rejudge as rejudge_run
+    return rejudge_run(args)
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    from .rejudge import cmd_impact as impact
+    return impact(args)
+
+
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
             "validate": cmd_validate, "lint": cmd_lint, "schema": cmd_schema, "render": cmd_render,
             "export": cmd_export, "roundtrip": cmd_roundtrip, "load": cmd_load,
-            "load-worker": cmd_load_worker}
+            "load-worker": cmd_load_worker,
+            "rejudge": cmd_rejudge, "impact": cmd_impact}
 
 if __name__ == "__main__":
     sys.exit(main())

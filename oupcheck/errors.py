@@ -40,6 +40,11 @@ class TransportError(Exception):
         super().__init__(message)
 
 
+class NotRecorded(TransportError):
+    """Judging a run again: the check needs an exchange the run never recorded (a probe a new
+    profile version adds, or one rejudge cannot replay); the row is INCONCLUSIVE."""
+
+
 class BudgetSpent(TransportError):
     """The run's time budget is spent: the request was not sent (the row is undecided, the
     target is not at fault)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+import zlib
 import itertools
 import json
 import os
@@ -153,8 +154,11 @@ class Exchange:
     curl: str = ""
     kind: str = "http"  # or "tls-scan" (and other non-HTTP probes): then ``data`` holds the result
     data: Any = None
-    # not recorded: the full body for checks of this run (bounded by max_body_bytes)
+    # the full body the checks read (bounded by max_body_bytes); evidence.jsonl keeps it
+    # compressed (``body_stored``) within the run's evidence_store_bytes, so that a run can be
+    # judged again from its evidence (``oupcheck rejudge``)
     body: bytes = field(default=b"", repr=False)
+    body_stored_truncated: bool = False  # set on a replayed exchange whose stored body was cut
     _json: Any = field(default=None, repr=False)
     _json_done: bool = field(default=False, repr=False)
 
@@ -213,13 +217,50 @@ def curl_line(method: str, url: str, headers: dict[str, str], body: str | None,
     return " ".join(parts)
 
 
+def pack_body(body: bytes) -> str:
+    """A body as evidence.jsonl stores it: zlib-compressed, base64."""
+    return base64.b64encode(zlib.compress(body, 6)).decode("ascii")
+
+
+def unpack_body(text: str, limit: int) -> bytes:
+    """The stored body, at most ``limit`` bytes decompressed (a hostile evidence file cannot
+    expand without bound)."""
+    d = zlib.decompressobj()
+    out = d.decompress(base64.b64decode(text), limit)
+    return out[:limit]
+
+
+def redact_bytes(body: bytes, redactor: Redactor | None) -> bytes:
+    """The body with every form of a secret replaced, as bytes (bodies are stored compressed,
+    where ``Redactor.document`` cannot see them)."""
+    if redactor is None or not redactor.forms:
+        return body
+    for form, env in redactor.forms:
+        b = form.encode("utf-8", "surrogatepass")
+        if b in body:
+            body = body.replace(b, f"[REDACTED:{env}]".encode())
+    return body
+
+
+DEFAULT_STORE_BYTES = 256_000_000
+
+
 class EvidenceStore:
-    """Numbers, keeps and streams exchanges; tracks which test cited which."""
+    """Numbers, keeps and streams exchanges; tracks which test cited which.
+
+    The sink (evidence.jsonl) gets every exchange's full body, redacted and compressed, as
+    ``response.body_stored``, until ``store_bytes`` body bytes (uncompressed) are stored in the
+    run; past that cap a body is stored cut to what is left and marked
+    ``body_stored_truncated`` (a judge that needs the missing part is INCONCLUSIVE when the run
+    is judged again)."""
 
     def __init__(self, sink: TextIO | None = None, retain: bool = True,
-                 redactor: Redactor | None = None):
+                 redactor: Redactor | None = None, store_bytes: int = DEFAULT_STORE_BYTES):
         self.retain = retain  # False: stream to the sink only (long harvests in constant memory)
         self.redactor = redactor  # set: every record (all fields) is redacted when written
+        self.body_redactor: Redactor | None = redactor  # redacts the stored bodies
+        self.store_bytes = store_bytes
+        self.stored_bytes = 0
         self._lock = threading.Lock()
         self._seq = 0
         self._sink = sink
@@ -262,6 +303,14 @@ class EvidenceStore:
                 rec = ex.record()
                 if self.redactor is not None:
                     rec = self.redactor.document(rec)
+                if rec.get("response") is not None and ex.body and self.store_bytes:
+                    left = max(0, self.store_bytes - self.stored_bytes)
+                    part = ex.body[:left]
+                    self.stored_bytes += len(part)
+                    rec["response"]["body_stored"] = pack_body(
+                        redact_bytes(part, self.body_redactor))
+                    if len(part) < len(ex.body):
+                        rec["response"]["body_stored_truncated"] = True
                 self._sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 self._sink.flush()
         self.cite(ex)

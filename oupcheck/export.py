@@ -159,8 +159,9 @@ class Exporter:
             limits = target.spec.limits.model_copy(update={
                 "excerpt_bytes": 2048,
                 "max_requests": max(target.spec.limits.max_requests, 10**7)})
+            # the exported files hold the bodies; the export's evidence keeps excerpts only
             self.store = EvidenceStore(evidence_sink, retain=False,
-                                       redactor=Redactor(target.secrets))
+                                       redactor=Redactor(target.secrets), store_bytes=0)
             self.http = EvidenceClient(self.store, limits, base_url=self.base,
                                        credential=target.credential(iface.credential),
                                        secrets=target.secrets)

@@ -347,10 +347,8 @@ class EvidenceClient:
         self.store.add(ex)
         return ex
 
-    def _send(self, prepared: requests.PreparedRequest, note: str | None, *,
-              record: bool = True) -> Exchange:
-        """Send one request within the bounds. A failed exchange is recorded and raised;
-        ``record=False`` leaves recording an answer to the caller (which annotates it)."""
+    def _exchange(self, prepared: requests.PreparedRequest, note: str | None) -> Exchange:
+        """The numbered, redacted record of a request about to be sent."""
         eid, seq = self.store.next_id()
         red = self.redactor
         raw_headers = dict(prepared.headers)
@@ -365,8 +363,13 @@ class EvidenceClient:
             started=datetime.now(timezone.utc).isoformat(timespec="milliseconds"), note=note,
             curl=curl_line(prepared.method or "GET", prepared.url or "",
                            {}, body_text, red, raw_headers))
-        where = origin(prepared.url or "")
+        return ex
+
+    def _refuse(self, ex: Exchange, where: tuple) -> None:
+        """Record and raise when the request must not be sent: its host stopped answering,
+        the run budget is spent (a DELETE is still sent) or the run's max_requests is reached."""
         own = where == self.origin
+        eid, seq = ex.id, ex.seq
         dead = self.dead_reason if own else self.other_dead.get(where)
         if dead:
             ex.error = (f"not sent: {'target' if own else 'host'} stopped answering earlier "
@@ -382,6 +385,32 @@ class EvidenceClient:
             ex.error = f"not sent: run exceeded max_requests={self.limits.max_requests}"
             self.store.add(ex)
             raise TransportError(ex.error, eid)
+
+    def _answered(self, where: tuple, error: str | None) -> None:
+        """The breakers: BREAKER_AFTER failures in a row mark a host dead."""
+        own = where == self.origin
+        if error is None:
+            if own:
+                self.failures_in_row = 0
+            else:
+                self.other_failures[where] = 0
+        elif own:
+            self.failures_in_row += 1
+            if self.failures_in_row >= BREAKER_AFTER:
+                self.dead_reason = error
+        else:
+            self.other_failures[where] = self.other_failures.get(where, 0) + 1
+            if self.other_failures[where] >= BREAKER_AFTER:
+                self.other_dead[where] = error
+
+    def _send(self, prepared: requests.PreparedRequest, note: str | None, *,
+              record: bool = True) -> Exchange:
+        """Send one request within the bounds. A failed exchange is recorded and raised;
+        ``record=False`` leaves recording an answer to the caller (which annotates it)."""
+        ex = self._exchange(prepared, note)
+        red = self.redactor
+        where = origin(prepared.url or "")
+        self._refuse(ex, where)
         t0 = time.monotonic()
         resp = None
         watch = _Watch(self.limits.deadline)
@@ -414,31 +443,21 @@ class EvidenceClient:
             ex.body_bytes = size
             ex.body_excerpt = red.text(full[: self.limits.excerpt_bytes].decode("utf-8", "replace"))
             ex.excerpt_truncated = len(full) > self.limits.excerpt_bytes
-            if own:
-                self.failures_in_row = 0
-            else:
-                self.other_failures[where] = 0
+            self._answered(where, None)
         except (requests.RequestException, TransportError, OSError) as exc:
             ex.error = _describe(exc, self.limits)
             if watch.fired:
                 ex.error = (f"answer not complete within the exchange deadline of "
                             f"{self.limits.deadline:g} s ({size} body bytes read; the target "
                             "file's limits.exchange_deadline sets it)")
-            if own:
-                self.failures_in_row += 1
-                if self.failures_in_row >= BREAKER_AFTER:
-                    self.dead_reason = ex.error
-            else:
-                self.other_failures[where] = self.other_failures.get(where, 0) + 1
-                if self.other_failures[where] >= BREAKER_AFTER:
-                    self.other_dead[where] = ex.error
+            self._answered(where, ex.error)
         finally:
             ex.elapsed_ms = round((time.monotonic() - t0) * 1000, 1)
             if resp is not None:
                 resp.close()
         if ex.error:
             self.store.add(ex)
-            raise TransportError(ex.error, eid)
+            raise TransportError(ex.error, ex.id)
         if record:
             self.store.add(ex)
         return ex
@@ -449,6 +468,10 @@ class EvidenceClient:
         if not ex._json_done:
             if ex.body_capped:
                 raise BodyUnusable(f"body larger than the cap ({ex.body_bytes} bytes read)", ex)
+            if ex.body_stored_truncated:
+                raise BodyUnusable(f"the evidence stores only {len(ex.body)} of its "
+                                   f"{ex.body_bytes} bytes (the run's evidence_store_bytes was "
+                                   "spent): not judged again", ex, limit=True)
             try:
                 doc = parse_json(ex.body)
             except Unparsable as exc:

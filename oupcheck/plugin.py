@@ -17,7 +17,7 @@ import pytest
 
 from . import __version__
 from .data import DataFiles, DataUnavailable
-from .errors import BudgetSpent, TransportError, UsageError
+from .errors import BudgetSpent, NotRecorded, TransportError, UsageError
 from .evidence import EvidenceStore
 from .http import BodyUnusable, EvidenceClient
 from .mqttwire import WireError
@@ -42,6 +42,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="extra directory to look for profiles in")
     g.addoption("--oup-budget", type=float, default=None,
                 help="run budget in seconds (overrides the profile's run_budget_s)")
+    g.addoption("--oup-replay", default=None,
+                help="judge again: answer every request from this run folder's evidence, "
+                     "send nothing to the network")
     g.addoption("--oup-lint", action="store_true",
                 help="collect only: check that every check names known requirements")
 
@@ -59,8 +62,9 @@ class Run:
     """Everything one certification run shares (read-only for the checks)."""
 
     def __init__(self, profile: Profile, target: Target, out: Path | None, only: list[str],
-                 data_dirs: list[Path], budget_s: float | None = None):
+                 data_dirs: list[Path], budget_s: float | None = None, replay: Any = None):
         self.profile = profile
+        self.replay = replay  # a replay.Replay: judging a recorded run again
         self.target = target
         self.out = out
         self.only = set(only)
@@ -75,10 +79,19 @@ class Run:
             self.staging = staging_dir(out)
             sink = (self.staging / "evidence.jsonl").open("w", encoding="utf-8")
         self.sink = sink
-        self.store = EvidenceStore(sink)
-        self.client = EvidenceClient(self.store, target.spec.limits, base_url=self.interface.url,
-                                     credential=target.credential(self.interface.credential),
-                                     secrets=target.secrets, verify=_verify(target))
+        self.store = EvidenceStore(sink, store_bytes=target.spec.limits.evidence_store_bytes)
+        client_kw = dict(base_url=self.interface.url,
+                         credential=target.credential(self.interface.credential),
+                         secrets=target.secrets, verify=_verify(target))
+        if replay is not None:
+            from .replay import ReplayClient
+            self.client: EvidenceClient = ReplayClient(replay, self.store, target.spec.limits,
+                                                       **client_kw)
+        else:
+            self.client = EvidenceClient(self.store, target.spec.limits, **client_kw)
+        self.store.body_redactor = self.client.redactor
+        if self.staging is not None:
+            self.write_inputs(only, budget_s)
         self.data = DataFiles(profile.resources, data_dirs)
         self.started = datetime.now(timezone.utc)
         self.t0 = time.monotonic()
@@ -88,7 +101,8 @@ class Run:
             raise UsageError(f"must be a positive number of seconds, not {self.budget_s:g}",
                              field="--budget" if budget_s is not None else "run_budget_s")
         self.client.budget_s = self.budget_s
-        self.client.budget_ends = self.t0 + self.budget_s
+        # judging again takes no time on the target: the recorded refusals are replayed instead
+        self.client.budget_ends = None if replay is not None else self.t0 + self.budget_s
         self.budget_spent_at: float | None = None  # seconds into the run
         self.not_run: list[str] = []  # checks that never started: the budget was spent
         self.reduced: dict[str, tuple[Any, Any]] = {}  # sampling parameter -> (profile, used)
@@ -105,6 +119,23 @@ class Run:
         self.observations: dict[str, str] = {}  # test -> what a passing check saw (its message)
         self.ledgers: dict[str, Any] = {}  # test -> verdicts.Ledger: what the check judged
         self.exit_code: int | None = None
+
+    def write_inputs(self, only: list[str], budget_s: float | None) -> None:
+        """run-inputs.json: what ``oupcheck rejudge`` needs to judge this run again (the target
+        file as loaded, without secret values: credentials name environment variables)."""
+        assert self.staging is not None
+        spec = self.target.spec.model_dump(mode="json")
+        doc = {"profile": self.profile.id, "profile_version": self.profile.version,
+               "profile_source": str(self.profile.source), "target_source": self.target.source,
+               "target": spec, "secret_names": sorted(self.target.secrets),
+               "only": sorted(only), "budget_s": budget_s,
+               "judged_again_from": str(self.replay.run_dir) if self.replay else None}
+        if self.replay is not None:  # the run judged again keeps the original's inputs
+            doc["target"] = self.replay.inputs["target"]
+            doc["target_source"] = self.replay.inputs.get("target_source")
+        (self.staging / "run-inputs.json").write_text(
+            json.dumps(self.client.redactor.document(doc), ensure_ascii=False, indent=1) + "\n",
+            encoding="utf-8")
 
     def param(self, name: str, default: Any) -> Any:
         value = self.profile.param(name, default)
@@ -247,14 +278,23 @@ def pytest_configure(config: pytest.Config) -> None:
         if not profile_ref:
             raise UsageError("missing --profile")
         profile = load_profile(profile_ref, extra)
-        target = load_target(target_ref, profile.interface)
+        replay = None
+        if config.getoption("--oup-replay", None):
+            from .replay import Replay, replay_target
+            replay = Replay(Path(config.getoption("--oup-replay")))
+            target = replay_target(replay)
+        else:
+            target = load_target(target_ref, profile.interface)
         out = config.getoption("--oup-out")
         run = Run(profile, target, Path(out) if out else None, config.getoption("--oup-only"),
                   [Path(p) for p in config.getoption("--oup-data-dir")],
-                  budget_s=config.getoption("--oup-budget", None))
+                  budget_s=config.getoption("--oup-budget", None), replay=replay)
     except UsageError as exc:
         raise pytest.UsageError(exc.one_line()) from None
     config.stash[RUN_KEY] = run
+    if replay is not None:
+        from .replay import NetworkGuard
+        run.guard = NetworkGuard(replay, lambda: run.store.current_test).__enter__()
 
 
 def get_run(config: pytest.Config) -> Run | None:
@@ -342,6 +382,10 @@ def classify(excinfo: pytest.ExceptionInfo | None) -> dict[str, Any]:
             out["expected"] = short(getattr(exc, "expected", None))
             out["actual"] = short(getattr(exc, "actual", None))
         return out
+    if isinstance(exc, NotRecorded):
+        return {"verdict": Verdict.INCONCLUSIVE, "message": str(exc),
+                "evidence_pinned": [exc.exchange_id] if exc.exchange_id else [],
+                "decide": "run the new profile against the platform itself"}
     if isinstance(exc, BudgetSpent):
         return {"verdict": Verdict.INCONCLUSIVE,
                 "message": f"run budget spent while the check ran: {exc}",
@@ -442,6 +486,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         res["message"] = name_redirect(res["message"],
                                        list(res.get("evidence_pinned") or []) + cited[::-1],
                                        run.store)
+    refused = run.replay.refused.get(item.nodeid) if run.replay is not None else None
+    if run.replay is not None and res["verdict"] is not Verdict.INCONCLUSIVE and not refused \
+            and "not recorded:" in str(res.get("message")):
+        refused = ["an exchange the judged run did not record"]
+    if refused and res["verdict"] is not Verdict.INCONCLUSIVE:
+        # the check needed the network, which judging again never uses: whatever it concluded
+        # from the missing answer is no judgement of the platform
+        res = {"verdict": Verdict.INCONCLUSIVE,
+               "message": f"not recorded: this check needs {refused[0]}, which judging again "
+                          "from evidence cannot replay",
+               "evidence_pinned": res.get("evidence_pinned"),
+               "decide": "run the profile against the platform itself"}
     raw = res["verdict"]
     final = raw
     classes = {run.profile.requirements[r].conformance_class for r in ids
@@ -500,6 +556,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     if run.sink and not run.sink.closed:
         run.sink.close()
+    guard = getattr(run, "guard", None)
+    if guard is not None:
+        guard.__exit__(None, None, None)
     if run.staging is not None and run.staging.exists():
         import shutil
         shutil.rmtree(run.staging, ignore_errors=True)  # never leave a half-written report

@@ -526,8 +526,9 @@ def write_outputs(report: dict[str, Any], staging: Path, out: Path,
     evidence = load_evidence(staging / "evidence.jsonl")
     (staging / "report.html").write_text(render_html(report, evidence), encoding="utf-8")
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("evidence.jsonl", "report.json", "junit.xml", "report.html"):
-        os.replace(staging / name, out / name)
+    for name in ("evidence.jsonl", "report.json", "junit.xml", "report.html", "run-inputs.json"):
+        if (staging / name).exists():
+            os.replace(staging / name, out / name)
     shutil.rmtree(staging, ignore_errors=True)
     return report
 

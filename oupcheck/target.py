@@ -93,6 +93,10 @@ class Limits(Strict):
     max_body_bytes: int = Field(default=20_000_000, gt=0, description="Bodies are cut here")
     excerpt_bytes: int = Field(default=65_536, gt=0, description="Body bytes kept as evidence")
     max_requests: int = Field(default=5_000, gt=0, description="Hard cap on requests in one run")
+    evidence_store_bytes: int = Field(
+        default=256_000_000, ge=0, description="Body bytes (uncompressed) that evidence.jsonl "
+        "stores in full, compressed, per run, so that the run can be judged again (oupcheck "
+        "rejudge); past it a body is stored cut and marked body_stored_truncated")
 
     @property
     def deadline(self) -> float:

@@ -154,3 +154,16 @@ def _main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(_main(sys.argv))
+
+
+def replayed_scan(replay: Any, host: str, port: int, server_name: str) -> ScanResult:
+    """The TLS scan a run recorded (judging it again): its result and error as they were."""
+    rec = replay.take_probe("tls-scan", f"tls://{host}:{port}")
+    if rec is None:
+        from .errors import NotRecorded
+        raise NotRecorded(f"not recorded: the judged run made no TLS scan of {host}:{port}")
+    return ScanResult(host=host, port=port, server_name=server_name,
+                      started=rec.get("started") or "",
+                      elapsed_s=(rec.get("elapsed_ms") or 0) / 1000, error=rec.get("error"),
+                      result=rec.get("data") or {},
+                      sslyze_version=None)

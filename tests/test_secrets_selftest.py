@@ -101,6 +101,13 @@ def assert_no_secret(kind: str, out: Path, res: CliResult, srv: EchoServer) -> N
     assert files, res.describe()
     for p in files:
         texts[str(p.relative_to(out))] = p.read_text(encoding="utf-8", errors="replace")
+        if p.name == "evidence.jsonl":  # the full bodies are stored compressed: search them too
+            from oupcheck.evidence import unpack_body
+            for n, line in enumerate(texts[str(p.relative_to(out))].splitlines(), 1):
+                resp = json.loads(line).get("response") or {} if line.strip() else {}
+                if resp.get("body_stored"):
+                    texts[f"{p.relative_to(out)}:{n} stored body"] = unpack_body(
+                        resp["body_stored"], 10**8).decode("utf-8", "replace")
     found = []
     for name, text in texts.items():
         for form, what in forms(kind).items():

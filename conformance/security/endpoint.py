@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from oupcheck.errors import TransportError
+from oupcheck.errors import NotRecorded, TransportError
 from oupcheck.evidence import Exchange
-from oupcheck.tlsscan import ScanResult, load_recorded, scan
+from oupcheck.tlsscan import ScanResult, load_recorded, replayed_scan, scan
 from oupcheck.verdicts import Inconclusive
 
 # what a user can do when the API root does not answer (the control of the HTTP-level rows)
@@ -88,7 +88,10 @@ class Endpoint:
         if self._scan is None:
             limits = self.run.target.spec.limits
             deadline = float(self.run.param("tls_scan_deadline_s", 120))
-            if self.scan_file:
+            replay = getattr(self.run, "replay", None)
+            if replay is not None:  # judging again: the run's own scan, from its evidence
+                res = replayed_scan(replay, self.host, self.port, self.server_name)
+            elif self.scan_file:
                 res = load_recorded(self.scan_file)
             else:
                 res = scan(self.host, self.port, server_name=self.server_name,
@@ -129,7 +132,17 @@ class Endpoint:
                                       "tls.scan_file)")
         timeout = float(self.run.target.spec.limits.connect_timeout) + 5
         started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        value, log, error = fn(self.host, self.port, self.server_name, timeout)
+        replay = getattr(self.run, "replay", None)
+        if replay is not None:  # judging again: the handshake the run recorded
+            rec = replay.take_probe("tls-probe", f"tls://{self.host}:{self.port}", note=what)
+            if rec is None:
+                raise NotRecorded(f"not recorded: the judged run made no TLS handshake for "
+                                  f"'{what}'")
+            data = rec.get("data") or {}
+            value, log, error = data.get("result"), data.get("log"), rec.get("error")
+            started = rec.get("started") or started
+        else:
+            value, log, error = fn(self.host, self.port, self.server_name, timeout)
         ex = self.run.store.probe("tls-probe", "TLS-HANDSHAKE", f"tls://{self.host}:{self.port}",
                                   note=what, data={"result": value, "log": log}, error=error,
                                   started=started)

@@ -50,16 +50,11 @@ def _campaign(run, http, items, judge):
     for name, strategy in parameters.items():
         sent = []
 
-        @seed(int(run.param("fuzz_seed", 20261127)))
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
-                  suppress_health_check=list(HealthCheck),
-                  phases=[Phase.explicit, Phase.generate, Phase.shrink])
-        @given(value=strategy())
-        def probe(value):
+        def attempt(value):
             if time.monotonic() - t0 > budget:
                 return  # bounded: later examples are not sent
             ex = http.get(items_url, params={**fixed.get(name, {}), name: value},
-                          accept=accept, note=f"malformed {name} (generated)")
+                          accept=accept, note=note)
             sent.append(ex)
             problem = judge(ex)
             if problem:
@@ -69,6 +64,20 @@ def _campaign(run, http, items, judge):
                                                                 if stack_trace(ex.body_excerpt)
                                                                 else ""),
                                   evidence=ex)
+        note = f"malformed {name} (generated)"
+        replay = getattr(run, "replay", None)
+        if replay is not None:
+            # judging again: the values the run generated, in its order (hypothesis's search
+            # adapts to timing, so it is not asked to generate them twice)
+            def probe():
+                for value in replay.recorded_param(items_url, name, note):
+                    attempt(value)
+        else:
+            probe = seed(int(run.param("fuzz_seed", 20261127)))(settings(
+                max_examples=examples, deadline=None, database=None, derandomize=False,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate, Phase.shrink])(
+                given(value=strategy())(attempt)))
         try:
             probe()
         except CheckFailed as exc:

@@ -1,0 +1,236 @@
+"""Judging a finished run again from its evidence, without the platform.
+
+``oupcheck rejudge`` runs the checks of a profile once more, but every request is answered
+from the run's evidence.jsonl instead of the network:
+
+- ``ReplayClient`` is the HTTP client the checks use; it hands each request the recorded
+  exchange with the same method and (redacted) URL, in the order they were recorded, with its
+  full body as stored (``response.body_stored``). A stored body that the run's
+  ``evidence_store_bytes`` cut is marked, and a check that parses it is INCONCLUSIVE.
+- A request the run never made raises ``NotRecorded``: its row is INCONCLUSIVE
+  ("not recorded"), never a verdict about the platform.
+- The recorded TLS scan and TLS handshakes are replayed from their ``data``.
+- Everything else that would touch the network (an MQTT connection, a notification
+  receiver, a handshake rejudge cannot replay) is refused by a socket guard, and the row of
+  the check that tried is INCONCLUSIVE "not recorded: … cannot be replayed".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Any
+
+from .errors import BudgetSpent, NotRecorded, TransportError, UsageError
+from .evidence import Exchange, unpack_body
+from .http import EvidenceClient, origin
+
+INPUTS = "run-inputs.json"
+# a run's own random names (a path that must not exist, a marker, a test object's tag): a
+# request that differs from a recorded one only there is that request
+TOKEN = re.compile(r"[0-9a-f]{8,32}")
+
+
+def token_free(url: str) -> str:
+    return TOKEN.sub("~", url)
+
+
+class NetworkRefused(NotRecorded, OSError):
+    """A socket operation refused while judging again (an OSError, as a refused connection
+    is, so that every client library handles it as one)."""
+
+
+class Replay:
+    """The recorded exchanges of one run, indexed for replay."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        ev = self.run_dir / "evidence.jsonl"
+        if not ev.is_file():
+            raise UsageError("no evidence.jsonl in it (is it the --out folder of an oupcheck "
+                             "run?)", source=str(run_dir))
+        inputs = self.run_dir / INPUTS
+        if not inputs.is_file():
+            raise UsageError(f"no {INPUTS} in it: the run was made by an oupcheck before 0.13, "
+                             "which did not keep what rejudge needs", source=str(run_dir))
+        self.inputs: dict[str, Any] = json.loads(inputs.read_text("utf-8"))
+        self.http: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
+        self.last: dict[tuple[str, str], dict[str, Any]] = {}
+        self.probes: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
+        self.by_shape: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
+        self.by_note: dict[str, list[str]] = defaultdict(list)  # note -> recorded URLs in order
+        self.records = 0
+        with ev.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise UsageError(f"not JSON: {exc.msg}", source=str(ev), line=n) from None
+                self.records += 1
+                req = rec.get("request") or {}
+                key = (str(req.get("method")), str(req.get("url")))
+                if rec.get("kind", "http") == "http":
+                    self.http[key].append(rec)
+                    self.by_shape[(key[0], token_free(key[1]))].append(rec)
+                    if rec.get("note"):
+                        self.by_note[rec["note"]].append(key[1])
+                else:
+                    self.probes[(str(rec.get("kind")), key[1])].append(rec)
+        self.refused: dict[str, list[str]] = {}  # test -> what it tried that is not replayable
+
+    def take_http(self, method: str, url: str) -> dict[str, Any] | None:
+        """The next recorded exchange of this request; the last one again when the run made it
+        fewer times (a cached document asked twice)."""
+        key = (method, url)
+        queue = self.http.get(key)
+        if queue:
+            rec = queue.popleft()
+            self._taken(rec)
+            self.last[key] = rec
+            return rec
+        if key in self.last:
+            return self.last[key]
+        shape = self.by_shape.get((method, token_free(url)))
+        if shape:  # the same request with the run's random name in it
+            rec = shape[0]
+            self._taken(rec)
+            self.last[key] = rec
+            return rec
+        return None
+
+    def _taken(self, rec: dict[str, Any]) -> None:
+        req = rec.get("request") or {}
+        exact = self.http.get((str(req.get("method")), str(req.get("url"))))
+        if exact and rec in exact:
+            exact.remove(rec)
+        shape = self.by_shape.get((str(req.get("method")), token_free(str(req.get("url")))))
+        if shape and rec in shape:
+            shape.remove(rec)
+
+    def recorded_param(self, url: str, name: str, note: str) -> list[Any]:
+        """The values of query parameter NAME the run sent to URL with NOTE, in its order (the
+        generated inputs of a fuzz row)."""
+        from urllib.parse import parse_qs, urlsplit
+        out: list[Any] = []
+        for u in self.by_note.get(note, []):
+            if not u.startswith(url.split("?")[0]):
+                continue
+            values = parse_qs(urlsplit(u).query, keep_blank_values=True).get(name)
+            if values is not None:
+                out.append(values[0] if len(values) == 1 else values)
+        return out
+
+    def take_probe(self, kind: str, url: str, note: str | None = None) -> dict[str, Any] | None:
+        """The next recorded non-HTTP probe of this kind and URL (with this note, if given)."""
+        queue = self.probes.get((kind, url))
+        for rec in list(queue or []):
+            if note is None or rec.get("note") == note:
+                queue.remove(rec)  # type: ignore[union-attr]
+                return rec
+        return None
+
+    def refuse(self, test: str | None, what: str) -> None:
+        self.refused.setdefault(test or "(outside a check)", []).append(what)
+
+
+class ReplayClient(EvidenceClient):
+    """An EvidenceClient whose answers come from a run's evidence."""
+
+    def __init__(self, replay: Replay, *args: Any, **kw: Any):
+        super().__init__(*args, **kw)
+        self.replay = replay
+
+    def _send(self, prepared: Any, note: str | None, *, record: bool = True) -> Exchange:
+        ex = self._exchange(prepared, note)
+        where = origin(prepared.url or "")
+        self._refuse(ex, where)
+        rec = self.replay.take_http(ex.method, ex.url)
+        if rec is None:
+            ex.error = (f"not recorded: the run never sent {ex.method} {ex.url} (a probe this "
+                        "profile needs that the judged run did not make)")
+            self.store.add(ex)
+            raise NotRecorded(ex.error, ex.id)
+        ex.note = f"replayed from {rec.get('id')} of the judged run" + (f"; {note}" if note else "")
+        ex.elapsed_ms = rec.get("elapsed_ms")
+        ex.started = rec.get("started") or ex.started
+        resp = rec.get("response")
+        error = rec.get("error")
+        if resp is None:
+            ex.error = error or "no answer recorded"
+            self.store.add(ex)
+            if ex.error.startswith("not sent: run budget spent"):
+                raise BudgetSpent(ex.error, ex.id)
+            if not ex.error.startswith("not sent:"):
+                self._answered(where, ex.error)
+            raise TransportError(ex.error, ex.id)
+        ex.status = resp.get("status")
+        ex.http_version = resp.get("http_version")
+        ex.reason = resp.get("reason")
+        ex.response_headers = dict(resp.get("headers") or {})
+        ex.body_bytes = int(resp.get("body_bytes") or 0)
+        ex.body_capped = bool(resp.get("body_capped"))
+        ex.body_excerpt = resp.get("body")
+        ex.excerpt_truncated = bool(resp.get("excerpt_truncated"))
+        if "body_stored" in resp:
+            ex.body = unpack_body(resp["body_stored"], self.limits.max_body_bytes)
+            ex.body_stored_truncated = bool(resp.get("body_stored_truncated"))
+        else:  # a run that stored excerpts only
+            ex.body = (ex.body_excerpt or "").encode()
+            ex.body_stored_truncated = ex.excerpt_truncated
+        self._answered(where, None)
+        if record:
+            self.store.add(ex)
+        return ex
+
+
+class NetworkGuard:
+    """While judging again, no socket connects or listens on the network: the check that tries
+    is marked, and its row is INCONCLUSIVE ("not recorded")."""
+
+    def __init__(self, replay: Replay, current_test: Any):
+        self.replay = replay
+        self.current_test = current_test  # () -> the running test's id
+        self._saved: dict[str, Any] = {}
+
+    def _blocked(self, verb: str) -> Any:
+        guard = self
+
+        def refuse(sock: socket.socket, address: Any, *a: Any, **kw: Any) -> Any:
+            if sock.family == socket.AF_UNIX:
+                return guard._saved[verb](sock, address, *a, **kw)
+            what = f"{verb} {address!r}"
+            guard.replay.refuse(guard.current_test(), what)
+            raise NetworkRefused(f"not recorded: judging again from evidence sends nothing to the "
+                              f"network, and this probe ({what}) cannot be replayed")
+        return refuse
+
+    def __enter__(self) -> "NetworkGuard":
+        for verb in ("connect", "connect_ex", "bind"):
+            self._saved[verb] = getattr(socket.socket, verb)
+            setattr(socket.socket, verb, self._blocked(verb))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for verb, fn in self._saved.items():
+            setattr(socket.socket, verb, fn)
+        self._saved.clear()
+
+
+def replay_target(replay: Replay) -> Any:
+    """The target of the judged run, as it was loaded; a secret's value is its redaction mark
+    (the run's evidence holds that mark where the secret went)."""
+    from pydantic import ValidationError
+
+    from .target import Target, TargetFile
+    try:
+        spec = TargetFile.model_validate(replay.inputs["target"])
+    except (KeyError, ValidationError) as exc:
+        raise UsageError(f"the recorded target is not valid: {str(exc).splitlines()[0]}",
+                         source=str(replay.run_dir / INPUTS)) from None
+    secrets = {name: f"[REDACTED:{name}]" for name in replay.inputs.get("secret_names") or []}
+    return Target(spec=spec, source=str(replay.run_dir / INPUTS), secrets=secrets)

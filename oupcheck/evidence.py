@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import base64
 import html
-import zlib
 import itertools
 import json
 import os
 import re
 import shlex
 import threading
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -168,6 +168,16 @@ class Exchange:
             if k.lower() == lname:
                 return v
         return None
+
+    def at(self) -> datetime | None:
+        """When the exchange started (its recorded time: a judge that compares the target's
+        clock uses it, not the clock of the machine that judges, so a run judged again years
+        later is judged at the time it was made); None when it was not recorded."""
+        try:
+            t = datetime.fromisoformat(self.started) if self.started else None
+        except ValueError:
+            return None
+        return t if t is None or t.tzinfo else t.replace(tzinfo=timezone.utc)
 
     @property
     def content_type(self) -> str:

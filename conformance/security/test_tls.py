@@ -210,7 +210,7 @@ def test_certificate_chain_trusted(endpoint):
 @requirement("ncsc-tls:cert-validity")
 def test_certificate_in_validity_period(endpoint):
     _, leaf, ex = _leaf(endpoint)
-    t = now()
+    t = ex.at() or now()  # the time of the scan (a recorded scan is judged when it was made)
     start, end = ncsc.parse_time(leaf["not_valid_before"]), ncsc.parse_time(leaf["not_valid_after"])
     expect(start <= t, "the certificate is not valid yet", expected=f"notBefore <= {t:%Y-%m-%d}",
            actual=f"notBefore {start:%Y-%m-%d}", evidence=ex)

@@ -258,8 +258,8 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
                          f"{prof.source})", field="--only")
     from .plugin import pick_interface
     if replay is not None:
-        from .replay import Replay, replay_target
-        pick_interface(prof, replay_target(Replay(replay)))
+        from .replay import replay_target
+        pick_interface(prof, replay_target(replay))  # the evidence is read once, by the plugin
     else:
         pick_interface(prof, load_target(target, prof.interface))
     check_out_dir(out)

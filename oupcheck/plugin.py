@@ -282,7 +282,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if config.getoption("--oup-replay", None):
             from .replay import Replay, replay_target
             replay = Replay(Path(config.getoption("--oup-replay")))
-            target = replay_target(replay)
+            target = replay_target(replay.run_dir, replay.inputs)
         else:
             target = load_target(target_ref, profile.interface)
         out = config.getoption("--oup-out")
@@ -294,7 +294,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN_KEY] = run
     if replay is not None:
         from .replay import NetworkGuard
-        run.guard = NetworkGuard(replay, lambda: run.store.current_test).__enter__()
+        replay.current_test = lambda: run.store.current_test
+        run.guard = NetworkGuard(replay).__enter__()
 
 
 def get_run(config: pytest.Config) -> Run | None:
@@ -487,9 +488,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                                        list(res.get("evidence_pinned") or []) + cited[::-1],
                                        run.store)
     refused = run.replay.refused.get(item.nodeid) if run.replay is not None else None
-    if run.replay is not None and res["verdict"] is not Verdict.INCONCLUSIVE and not refused \
-            and "not recorded:" in str(res.get("message")):
-        refused = ["an exchange the judged run did not record"]
     if refused and res["verdict"] is not Verdict.INCONCLUSIVE:
         # the check needed the network, which judging again never uses: whatever it concluded
         # from the missing answer is no judgement of the platform

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError, printable
-from .replay import INPUTS
+from .replay import INPUTS, read_inputs
 
 
 def _report(run_dir: Path) -> dict[str, Any]:
@@ -56,10 +56,7 @@ def rejudge(run_dir: Path, out: Path, *, profile: str | None = None,
         raise UsageError("is not a run folder (it does not exist)" if not run_dir.exists()
                          else "is not a folder", source=str(run_dir))
     before = _report(run_dir)
-    if not (run_dir / INPUTS).is_file():
-        raise UsageError(f"no {INPUTS} in it: the run was made by an oupcheck that did not keep "
-                         "what rejudge needs", source=str(run_dir))
-    inputs = json.loads((run_dir / INPUTS).read_text("utf-8"))
+    inputs = read_inputs(run_dir)
     if Path(out).resolve() == run_dir.resolve():
         raise UsageError("must not be the run folder that is judged again", field="--out")
     code = run_checks(profile=profile or inputs["profile"], target=str(run_dir / INPUTS),
@@ -104,8 +101,7 @@ def cmd_impact(args: Any) -> int:
         raise UsageError("its parent folder does not exist", field="--out", source=str(out))
     for d in args.run_dirs:  # every input checked before any run is judged
         _report(Path(d))
-        if not (Path(d) / INPUTS).is_file():
-            raise UsageError(f"no {INPUTS} in it", source=str(d))
+        read_inputs(Path(d))
     rows = []
     with tempfile.TemporaryDirectory(prefix="oupcheck-impact-") as tmp:
         for i, d in enumerate(args.run_dirs):

@@ -43,26 +43,35 @@ class NetworkRefused(NotRecorded, OSError):
     is, so that every client library handles it as one)."""
 
 
+def read_inputs(run_dir: Path) -> dict[str, Any]:
+    """RUN_DIR/run-inputs.json: what the run was asked (profile, target file as loaded)."""
+    path = Path(run_dir) / INPUTS
+    if not path.is_file():
+        raise UsageError(f"no {INPUTS} in it: not the --out folder of an oupcheck run, or one "
+                         "made before rejudge existed", source=str(run_dir))
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"not JSON: {exc.msg}", source=str(path), line=exc.lineno) from None
+
+
 class Replay:
     """The recorded exchanges of one run, indexed for replay."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, current_test: Any = lambda: None):
         self.run_dir = Path(run_dir)
+        self.current_test = current_test  # () -> the running check's id
         ev = self.run_dir / "evidence.jsonl"
         if not ev.is_file():
             raise UsageError("no evidence.jsonl in it (is it the --out folder of an oupcheck "
                              "run?)", source=str(run_dir))
-        inputs = self.run_dir / INPUTS
-        if not inputs.is_file():
-            raise UsageError(f"no {INPUTS} in it: the run was made by an oupcheck before 0.13, "
-                             "which did not keep what rejudge needs", source=str(run_dir))
-        self.inputs: dict[str, Any] = json.loads(inputs.read_text("utf-8"))
+        self.inputs = read_inputs(self.run_dir)
+        self.used: set[str] = set()  # ids of the recorded exchanges handed out
         self.http: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
         self.last: dict[tuple[str, str], dict[str, Any]] = {}
         self.probes: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
         self.by_shape: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
         self.by_note: dict[str, list[str]] = defaultdict(list)  # note -> recorded URLs in order
-        self.records = 0
         with ev.open(encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):
                 if not line.strip():
@@ -71,7 +80,6 @@ class Replay:
                     rec = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise UsageError(f"not JSON: {exc.msg}", source=str(ev), line=n) from None
-                self.records += 1
                 req = rec.get("request") or {}
                 key = (str(req.get("method")), str(req.get("url")))
                 if rec.get("kind", "http") == "http":
@@ -83,34 +91,26 @@ class Replay:
                     self.probes[(str(rec.get("kind")), key[1])].append(rec)
         self.refused: dict[str, list[str]] = {}  # test -> what it tried that is not replayable
 
+    def _next(self, queue: deque[dict[str, Any]] | None) -> dict[str, Any] | None:
+        while queue and queue[0]["id"] in self.used:
+            queue.popleft()
+        return queue[0] if queue else None
+
     def take_http(self, method: str, url: str) -> dict[str, Any] | None:
         """The next recorded exchange of this request; the last one again when the run made it
-        fewer times (a cached document asked twice)."""
+        fewer times (a cached document asked twice); else the same request with the run's
+        random name in it."""
         key = (method, url)
-        queue = self.http.get(key)
-        if queue:
-            rec = queue.popleft()
-            self._taken(rec)
-            self.last[key] = rec
-            return rec
-        if key in self.last:
-            return self.last[key]
-        shape = self.by_shape.get((method, token_free(url)))
-        if shape:  # the same request with the run's random name in it
-            rec = shape[0]
-            self._taken(rec)
-            self.last[key] = rec
-            return rec
-        return None
-
-    def _taken(self, rec: dict[str, Any]) -> None:
-        req = rec.get("request") or {}
-        exact = self.http.get((str(req.get("method")), str(req.get("url"))))
-        if exact and rec in exact:
-            exact.remove(rec)
-        shape = self.by_shape.get((str(req.get("method")), token_free(str(req.get("url")))))
-        if shape and rec in shape:
-            shape.remove(rec)
+        rec = self._next(self.http.get(key))
+        if rec is None:
+            if key in self.last:
+                return self.last[key]
+            rec = self._next(self.by_shape.get((method, token_free(url))))
+            if rec is None:
+                return None
+        self.used.add(rec["id"])
+        self.last[key] = rec
+        return rec
 
     def recorded_param(self, url: str, name: str, note: str) -> list[Any]:
         """The values of query parameter NAME the run sent to URL with NOTE, in its order (the
@@ -134,8 +134,14 @@ class Replay:
                 return rec
         return None
 
-    def refuse(self, test: str | None, what: str) -> None:
-        self.refused.setdefault(test or "(outside a check)", []).append(what)
+    def refuse(self, what: str) -> None:
+        """Mark the running check: it needed WHAT, which judging again cannot give it; its row
+        is INCONCLUSIVE whatever it concluded from the missing answer."""
+        self.refused.setdefault(self.current_test() or "(outside a check)", []).append(what)
+
+    def missing(self, what: str, message: str, exchange_id: str | None = None) -> NotRecorded:
+        self.refuse(what)
+        return NotRecorded(f"not recorded: {message}", exchange_id)
 
 
 class ReplayClient(EvidenceClient):
@@ -151,11 +157,14 @@ class ReplayClient(EvidenceClient):
         self._refuse(ex, where)
         rec = self.replay.take_http(ex.method, ex.url)
         if rec is None:
-            ex.error = (f"not recorded: the run never sent {ex.method} {ex.url} (a probe this "
-                        "profile needs that the judged run did not make)")
+            exc = self.replay.missing(f"{ex.method} {ex.url}", f"the run never sent {ex.method} "
+                                      f"{ex.url} (a probe this profile needs that the judged run "
+                                      "did not make)", ex.id)
+            ex.error = str(exc)
             self.store.add(ex)
-            raise NotRecorded(ex.error, ex.id)
-        ex.note = f"replayed from {rec.get('id')} of the judged run" + (f"; {note}" if note else "")
+            raise exc
+        # the note stays the run's own (a run judged again can itself be judged again); that
+        # its answers are replayed is in run-inputs.json (judged_again_from)
         ex.elapsed_ms = rec.get("elapsed_ms")
         ex.started = rec.get("started") or ex.started
         resp = rec.get("response")
@@ -192,9 +201,8 @@ class NetworkGuard:
     """While judging again, no socket connects or listens on the network: the check that tries
     is marked, and its row is INCONCLUSIVE ("not recorded")."""
 
-    def __init__(self, replay: Replay, current_test: Any):
+    def __init__(self, replay: Replay):
         self.replay = replay
-        self.current_test = current_test  # () -> the running test's id
         self._saved: dict[str, Any] = {}
 
     def _blocked(self, verb: str) -> Any:
@@ -204,9 +212,9 @@ class NetworkGuard:
             if sock.family == socket.AF_UNIX:
                 return guard._saved[verb](sock, address, *a, **kw)
             what = f"{verb} {address!r}"
-            guard.replay.refuse(guard.current_test(), what)
+            guard.replay.refuse(what)
             raise NetworkRefused(f"not recorded: judging again from evidence sends nothing to the "
-                              f"network, and this probe ({what}) cannot be replayed")
+                                 f"network, and this probe ({what}) cannot be replayed")
         return refuse
 
     def __enter__(self) -> "NetworkGuard":
@@ -221,16 +229,17 @@ class NetworkGuard:
         self._saved.clear()
 
 
-def replay_target(replay: Replay) -> Any:
+def replay_target(run_dir: Path, inputs: dict[str, Any] | None = None) -> Any:
     """The target of the judged run, as it was loaded; a secret's value is its redaction mark
     (the run's evidence holds that mark where the secret went)."""
     from pydantic import ValidationError
 
     from .target import Target, TargetFile
+    inputs = inputs if inputs is not None else read_inputs(run_dir)
     try:
-        spec = TargetFile.model_validate(replay.inputs["target"])
+        spec = TargetFile.model_validate(inputs["target"])
     except (KeyError, ValidationError) as exc:
         raise UsageError(f"the recorded target is not valid: {str(exc).splitlines()[0]}",
-                         source=str(replay.run_dir / INPUTS)) from None
-    secrets = {name: f"[REDACTED:{name}]" for name in replay.inputs.get("secret_names") or []}
-    return Target(spec=spec, source=str(replay.run_dir / INPUTS), secrets=secrets)
+                         source=str(Path(run_dir) / INPUTS)) from None
+    secrets = {name: f"[REDACTED:{name}]" for name in inputs.get("secret_names") or []}
+    return Target(spec=spec, source=str(Path(run_dir) / INPUTS), secrets=secrets)

@@ -160,8 +160,8 @@ def replayed_scan(replay: Any, host: str, port: int, server_name: str) -> ScanRe
     """The TLS scan a run recorded (judging it again): its result and error as they were."""
     rec = replay.take_probe("tls-scan", f"tls://{host}:{port}")
     if rec is None:
-        from .errors import NotRecorded
-        raise NotRecorded(f"not recorded: the judged run made no TLS scan of {host}:{port}")
+        raise replay.missing(f"a TLS scan of {host}:{port}",
+                             f"the judged run made no TLS scan of {host}:{port}")
     return ScanResult(host=host, port=port, server_name=server_name,
                       started=rec.get("started") or "",
                       elapsed_s=(rec.get("elapsed_ms") or 0) / 1000, error=rec.get("error"),

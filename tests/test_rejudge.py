@@ -154,8 +154,8 @@ def test_rejudge_usage_errors_exit_2(oup, tmp_path):
 def test_the_guard_refuses_the_network(tmp_path):
     (tmp_path / "evidence.jsonl").write_text("")
     (tmp_path / "run-inputs.json").write_text("{}")
-    replay = Replay(tmp_path)
-    with NetworkGuard(replay, lambda: "t::x"):
+    replay = Replay(tmp_path, current_test=lambda: "t::x")
+    with NetworkGuard(replay):
         s = socket.socket()
         with pytest.raises(NotRecorded) as exc:
             s.connect(("127.0.0.1", 9))
@@ -164,3 +164,30 @@ def test_the_guard_refuses_the_network(tmp_path):
     assert replay.refused["t::x"]
     s = socket.socket()  # restored afterwards
     s.close()
+
+
+def test_judges_compare_the_targets_clock_with_the_recorded_time_not_the_judges(runs, oup,
+                                                                               tmp_path):
+    """fc-timeStamp judged again a day later must judge the time the exchange was made: with
+    every recorded start moved a day back, the same bodies' timeStamp is a day off -> FAIL."""
+    import shutil
+    from datetime import datetime, timedelta
+    src = runs["ogc-api-features-1"]
+    before = json.loads((src / "report.json").read_text())
+    assert {r["requirement"]: r for r in before["rows"]}[OGC + "fc-timeStamp"]["verdict"] == "PASS"
+    shifted = tmp_path / "shifted"
+    shutil.copytree(src, shifted)
+    lines = []
+    for line in (src / "evidence.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        if rec.get("started"):
+            rec["started"] = (datetime.fromisoformat(rec["started"]) - timedelta(days=1)) \
+                .isoformat(timespec="milliseconds")
+        lines.append(json.dumps(rec))
+    (shifted / "evidence.jsonl").write_text("\n".join(lines) + "\n")
+    res = oup("rejudge", shifted, "--out", tmp_path / "again", timeout=200)
+    row = res.row(OGC + "fc-timeStamp")
+    assert row["verdict"] == "FAIL" and "generated" in row["message"], row
+    # and unshifted, judged now (later than the run), it still PASSes
+    res = oup("rejudge", src, "--out", tmp_path / "again2", timeout=200)
+    assert res.row(OGC + "fc-timeStamp")["verdict"] == "PASS"

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from oupcheck.errors import NotRecorded, TransportError
+from oupcheck.errors import TransportError
 from oupcheck.evidence import Exchange
 from oupcheck.tlsscan import ScanResult, load_recorded, replayed_scan, scan
 from oupcheck.verdicts import Inconclusive
@@ -136,8 +136,8 @@ class Endpoint:
         if replay is not None:  # judging again: the handshake the run recorded
             rec = replay.take_probe("tls-probe", f"tls://{self.host}:{self.port}", note=what)
             if rec is None:
-                raise NotRecorded(f"not recorded: the judged run made no TLS handshake for "
-                                  f"'{what}'")
+                raise replay.missing(f"a TLS handshake ({what})",
+                                     f"the judged run made no TLS handshake for '{what}'")
             data = rec.get("data") or {}
             value, log, error = data.get("result"), data.get("log"), rec.get("error")
             started = rec.get("started") or started

@@ -182,3 +182,38 @@ def test_free_port_never_hands_out_one_port_twice(monkeypatch):
     monkeypatch.setattr(base.socket, "socket", real_socket)
     real = {base.free_port() for _ in range(50)}
     assert len(real) == 50
+
+
+def test_one_requirement_marker_takes_its_namespace_from_the_folder():
+    from oupcheck.marks import resolve
+    oaf = "http://www.opengis.net/spec/ogcapi-features-1/1.0"
+    assert resolve("conformance.ogcapi_features", ("/req/core/http",)) == [oaf + "/req/core/http"]
+    assert resolve("conformance.ogcapi_features", (oaf + "/req/core/http",)) == [oaf + "/req/core/http"]
+    assert resolve("conformance.mqtt", ("mqtt-5.0:MQTT-3.1.2-7",)) == ["mqtt-5.0:MQTT-3.1.2-7"]
+    with pytest.raises(ValueError, match="outside the folder's namespaces"):
+        resolve("conformance.ngsi_ld", ("mqtt-5.0:MQTT-3.1.2-7",))
+    with pytest.raises(ValueError, match="outside the folder's namespaces"):
+        resolve("conformance.nl_adr", ("/core/no-trailing-slash",))  # no relative form there
+
+
+def test_marker_ids_in_the_code_are_profile_keys():
+    """Outside ogcapi_features (whose IDs are relative to its NAMESPACE), every ID written in a
+    marker is literally a key of a bundled profile: grepping the checks for a report's key
+    finds the check."""
+    import ast
+
+    from oupcheck.profile import all_profiles
+    from oupcheck.resources import root_dir
+    keys = {rid for prof in all_profiles() for rid in prof.requirements}
+    written, unknown = 0, []
+    for path in sorted(root_dir("conformance").rglob("test_*.py")):
+        if path.parent.name == "ogcapi_features":
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "requirement":
+                for arg in node.args:
+                    assert isinstance(arg, ast.Constant), f"{path.name}: a marker ID is not a literal"
+                    written += 1
+                    if arg.value not in keys:
+                        unknown.append(f"{path.name}: {arg.value}")
+    assert written > 100 and not unknown, unknown

@@ -16,6 +16,7 @@ import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.http import BodyUnusable, EvidenceClient, Unparsable, json_type, parse_yaml
+from oupcheck.marks import requirement
 from oupcheck.mqttwire import WireError
 from oupcheck.verdicts import CheckFailed, Inconclusive, judged
 
@@ -29,10 +30,6 @@ UNDECIDED = None
 
 def _refused(ex) -> bool:
     return ex.status in (401, 403)
-
-
-def requirement(name):
-    return pytest.mark.requirement("inventory:" + name)
 
 
 def _base(url: str) -> str:
@@ -237,7 +234,7 @@ def _judge(oup_run, lines, bad, open_, *, failed: str, expected: str, passed: st
     oup_run.observe(passed + "; ".join(lines))
 
 
-@requirement("standard-interfaces")
+@requirement("inventory:standard-interfaces")
 def test_standard_interfaces_answer(oup_run, http):
     lines, bad, open_ = _inventory(oup_run, http, Probe.answers)
     _judge(oup_run, lines, bad, open_, failed="a named interface does not answer as its standard",
@@ -245,7 +242,7 @@ def test_standard_interfaces_answer(oup_run, http):
            passed="standard interfaces: ")
 
 
-@requirement("machine-readable-description")
+@requirement("inventory:machine-readable-description")
 def test_interfaces_are_described_without_contract(oup_run, http):
     lines, bad, open_ = _inventory(oup_run, http, Probe.described)
     _judge(oup_run, lines, bad, open_, failed="an interface has no machine-readable description "
@@ -253,7 +250,7 @@ def test_interfaces_are_described_without_contract(oup_run, http):
            "declaration for every interface", passed="described without a contract: ")
 
 
-@requirement("catalogue")
+@requirement("inventory:catalogue")
 def test_datasets_are_catalogued(oup_run, http):
     probe = Probe(oup_run, http)
     tried, seen_bad, named = [], False, False

@@ -13,6 +13,7 @@ import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.http import BodyUnusable, EvidenceClient, json_type
+from oupcheck.marks import requirement
 from oupcheck.mqttclient import Broker
 from oupcheck.mqttwire import WireError
 from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect, judged
@@ -26,10 +27,6 @@ OPEN_MEDIA = {"application/geo+json", "application/json", "application/ld+json",
               "application/flatgeobuf", "application/vnd.oai.openapi+json", "application/x-ndjson",
               "application/geopackage+sqlite3", "application/schema+json", "image/png",
               "application/rdf+xml", "text/turtle", "application/vnd.geo+json"}
-
-
-def requirement(*ids):
-    return pytest.mark.requirement(*("lockin:" + i for i in ids))
 
 
 def _base(run):
@@ -111,7 +108,7 @@ def _undecided_page(oup_run, f) -> bool:
     return any(x is not None and (x.body_capped or x.status in (429, 503)) for x in exs)
 
 
-@requirement("bulk-export")
+@requirement("lockin:bulk-export")
 def test_bulk_export_is_complete(export, oup_run):
     out, res = export
     if isinstance(res, BodyUnusable):
@@ -145,7 +142,7 @@ def test_bulk_export_is_complete(export, oup_run):
                                   "its data")
 
 
-@requirement("round-trip")
+@requirement("lockin:round-trip")
 def test_round_trip_into_an_independent_implementation(export):
     out, res = export
     if isinstance(res, BodyUnusable):
@@ -178,7 +175,7 @@ def test_round_trip_into_an_independent_implementation(export):
            actual=[f"{d.collection} {d.id}: {d.what}" for d in rt.differences[:5]])
 
 
-@requirement("open-formats")
+@requirement("lockin:open-formats")
 def test_items_in_open_formats(collections, http, oup_run):
     ex, cols = collections
     closed = []
@@ -201,7 +198,7 @@ def test_items_in_open_formats(collections, http, oup_run):
            evidence=items)
 
 
-@requirement("licence")
+@requirement("lockin:licence")
 def test_machine_readable_licence(collections, oup_run):
     ex, cols = collections
     missing = [c["id"] for c in cols if not any(
@@ -224,7 +221,7 @@ def _description_kind(rel: str, body) -> str | None:
     return None
 
 
-@requirement("open-api-description")
+@requirement("lockin:open-api-description")
 def test_api_description_reachable_without_contract(oup_run, http):
     ex = http.get(_base(oup_run), accept="application/json", auth=False,
                   note="landing page without credentials")
@@ -270,7 +267,7 @@ def test_api_description_reachable_without_contract(oup_run, http):
                       actual="; ".join(tried), evidence=cited)
 
 
-@requirement("standard-auth")
+@requirement("lockin:standard-auth")
 def test_standard_authentication(oup_run, http):
     base = _base(oup_run)
     probe = http.get(base + "collections", accept="application/json", auth=False,
@@ -302,7 +299,7 @@ def test_standard_authentication(oup_run, http):
                       actual="not found", evidence=[probe, ex])
 
 
-@requirement("open-event-channel")
+@requirement("lockin:open-event-channel")
 def test_open_event_channel(oup_run, http):
     channels, tried, undecided = [], [], []
     for iface in oup_run.target.spec.interfaces:
@@ -365,7 +362,7 @@ def test_open_event_channel(oup_run, http):
                        decide="name a credential for the event channel in the target file")
 
 
-@requirement("versioning")
+@requirement("lockin:versioning")
 def test_visible_api_versioning(oup_run, http):
     base = _base(oup_run)
     ex = http.get(base, accept="application/json", note="API version visible?")
@@ -381,7 +378,7 @@ def test_visible_api_versioning(oup_run, http):
            actual=f"path {urlsplit(base).path!r}, no API-Version header", evidence=ex)
 
 
-@requirement("standard-data-models")
+@requirement("lockin:standard-data-models")
 def test_standard_data_models(oup_run, http):
     iface = oup_run.target.interface("ngsi-ld")
     if iface is None:
@@ -406,7 +403,7 @@ def test_standard_data_models(oup_run, http):
            evidence=[ex, *res.evidence])
 
 
-@requirement("deprecation")
+@requirement("lockin:deprecation")
 def test_previous_version_retired_or_announced(oup_run, http):
     # the probe shared with OWASP API9: 404/410 counts as retired only when the current
     # version answers (the control), other answers are INCONCLUSIVE

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import Inconclusive, expect, judged
 
 from . import models
@@ -13,15 +14,11 @@ from . import models
 UNIT_CODE = re.compile(r"^[A-Z0-9]{2,3}$")  # UN/CEFACT Common Code shape
 
 
-def requirement(*ids):
-    return pytest.mark.requirement(*("mim2:" + i for i in ids))
-
-
 def _known(run):
     return models.known_models(str(run.param("known_models", "")))
 
 
-@requirement("known-models")
+@requirement("mim2:known-models")
 def test_types_are_known_data_models(sample, oup_run):
     ex, types = sample.types()
     judged("entity types", len(types))
@@ -32,7 +29,7 @@ def test_types_are_known_data_models(sample, oup_run):
                     + ", ".join(t.rsplit("/", 1)[-1] for t in types))
 
 
-@requirement("valid-entities")
+@requirement("mim2:valid-entities")
 def test_entities_validate_against_their_model(sample, oup_run):
     ex, types = sample.types()
     threshold = float(oup_run.param("min_valid_share", 1.0))
@@ -53,7 +50,7 @@ def test_entities_validate_against_their_model(sample, oup_run):
     oup_run.observe(" | ".join(res.lines) + norm + failed)
 
 
-@requirement("unit-codes")
+@requirement("mim2:unit-codes")
 def test_unit_codes(sample, oup_run):
     ex, types = sample.types()
     wrong, evidence, seen = [], [ex], 0
@@ -78,7 +75,7 @@ def test_unit_codes(sample, oup_run):
     oup_run.observe(f"{seen} unitCode value(s) in the sample, all UN/CEFACT common codes")
 
 
-@requirement("type-namespaces")
+@requirement("mim2:type-namespaces")
 def test_type_iris_in_recognised_namespaces(sample, oup_run):
     ex, types = sample.types()
     spaces = [s.strip() for s in str(oup_run.param("recognised_namespaces", "")).split(",")

@@ -10,16 +10,13 @@ import time
 
 import pytest
 
+from oupcheck.marks import requirement
 from oupcheck.mqttwire import publish, simple, subscribe
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect, judged
 
 from .probes import accepted, acknowledged, ended_afterwards, granted, subscribe_and_leave
 
 V = 4
-
-
-def requirement(*ids):
-    return pytest.mark.requirement(*("mqtt-3.1.1:" + i for i in ids))
 
 
 def _connected(raw, broker, **kw):
@@ -34,7 +31,7 @@ def _connected(raw, broker, **kw):
 
 
 
-@requirement("MQTT-3.2.0-1")
+@requirement("mqtt-3.1.1:MQTT-3.2.0-1")
 def test_connack_is_first(broker):
     with broker.raw("CONNECT: is CONNACK the first packet back?") as raw:
         raw.send(broker.connect_packet("first"))
@@ -49,7 +46,7 @@ def test_connack_is_first(broker):
            expected="CONNACK", actual=first.describe())
 
 
-@requirement("MQTT-3.1.0-2")
+@requirement("mqtt-3.1.1:MQTT-3.1.0-2")
 def test_second_connect_is_a_violation(broker):
     with broker.raw("a second CONNECT on one connection") as raw:
         _connected(raw, broker)
@@ -59,7 +56,7 @@ def test_second_connect_is_a_violation(broker):
            expected="the server closes the connection", actual="connection still open")
 
 
-@requirement("MQTT-3.1.2-2")
+@requirement("mqtt-3.1.1:MQTT-3.1.2-2")
 def test_unsupported_protocol_level(broker):
     with broker.raw("CONNECT with protocol level 9 (unsupported)") as raw:
         raw.send(broker.connect_packet("level9", level=9))
@@ -84,7 +81,7 @@ def test_unsupported_protocol_level(broker):
            actual=seen)
 
 
-@requirement("MQTT-3.2.2-1")
+@requirement("mqtt-3.1.1:MQTT-3.2.2-1")
 def test_clean_session_has_no_session_present(broker):
     cid = broker.name("clean")
     subscribe_and_leave(broker, cid, "persistent session first", [(broker.topic("sp"), 1)])
@@ -95,7 +92,7 @@ def test_clean_session_has_no_session_present(broker):
            expected="CONNACK session present 0", actual=f"code 0, session present {present}")
 
 
-@requirement("MQTT-3.2.2-2")
+@requirement("mqtt-3.1.1:MQTT-3.2.2-2")
 def test_persistent_session_is_present(broker):
     cid = broker.name("persist")
     with ended_afterwards(broker, cid):
@@ -107,7 +104,7 @@ def test_persistent_session_is_present(broker):
            expected="CONNACK session present 1", actual=f"code 0, session present {present}")
 
 
-@requirement("MQTT-3.1.2-5")
+@requirement("mqtt-3.1.1:MQTT-3.1.2-5")
 def test_persistent_session_stores_qos1_and_qos2(broker):
     cid, t1, t2 = broker.name("store"), broker.topic("store-q1"), broker.topic("store-q2")
     with ended_afterwards(broker, cid):
@@ -130,7 +127,7 @@ def test_persistent_session_stores_qos1_and_qos2(broker):
                                                f"(CONNACK session present {present})")
 
 
-@requirement("MQTT-3.1.2-6")
+@requirement("mqtt-3.1.1:MQTT-3.1.2-6")
 def test_clean_session_discards_the_old_one(broker):
     cid, topic = broker.name("discard"), broker.topic("discard")
     subscribe_and_leave(broker, cid, "CleanSession=0: subscribe, disconnect", [(topic, 1)])
@@ -157,7 +154,7 @@ def test_clean_session_discards_the_old_one(broker):
            actual=[m.brief() for m in got])
 
 
-@requirement("MQTT-3.1.4-2")
+@requirement("mqtt-3.1.1:MQTT-3.1.4-2")
 def test_same_client_id_takes_over(broker):
     cid = broker.name("takeover")
     with broker.client("first connection", client_id=cid) as a:
@@ -192,7 +189,7 @@ def _will_subscriber(broker, s, wtopic) -> None:
                            "either: will delivery cannot be judged")
 
 
-@requirement("MQTT-3.1.2-8")
+@requirement("mqtt-3.1.1:MQTT-3.1.2-8")
 def test_will_published_when_connection_drops(broker):
     wtopic = broker.topic("will")
     with broker.client("subscriber of the will topic") as s:
@@ -206,7 +203,7 @@ def test_will_published_when_connection_drops(broker):
                                                "ordinary message on the topic did arrive)")
 
 
-@requirement("MQTT-3.14.4-3")
+@requirement("mqtt-3.1.1:MQTT-3.14.4-3")
 def test_will_discarded_on_disconnect(broker):
     wtopic = broker.topic("will")
     with broker.client("subscriber of the will topic") as s:
@@ -232,7 +229,7 @@ def test_will_discarded_on_disconnect(broker):
            actual=leaked)
 
 
-@requirement("MQTT-3.12.4-1")
+@requirement("mqtt-3.1.1:MQTT-3.12.4-1")
 def test_pingreq_is_answered(broker):
     with broker.raw("PINGREQ") as raw:
         _connected(raw, broker)
@@ -242,7 +239,7 @@ def test_pingreq_is_answered(broker):
            actual="nothing within the timeout")
 
 
-@requirement("MQTT-3.8.4-6")
+@requirement("mqtt-3.1.1:MQTT-3.8.4-6")
 def test_delivered_qos_is_the_minimum(broker):
     topics = {sq: broker.topic(f"qos-sub{sq}") for sq in (0, 1, 2)}
     wrong, missing, given = [], [], {}
@@ -273,7 +270,7 @@ def test_delivered_qos_is_the_minimum(broker):
         raise Inconclusive("not delivered, so their QoS cannot be judged: " + "; ".join(missing))
 
 
-@requirement("MQTT-3.3.5-1")
+@requirement("mqtt-3.1.1:MQTT-3.3.5-1")
 def test_overlapping_subscriptions_get_the_maximum_qos(broker):
     base = broker.topic("overlap")
     with broker.client("subscriber with overlapping filters (QoS 0 and QoS 2)") as s:
@@ -294,7 +291,7 @@ def test_overlapping_subscriptions_get_the_maximum_qos(broker):
            actual=[m.brief() for m in got])
 
 
-@requirement("MQTT-4.3.3-2")
+@requirement("mqtt-3.1.1:MQTT-4.3.3-2")
 def test_qos2_resend_is_not_delivered_twice(broker):
     topic = broker.topic("qos2-dup")
     with broker.client("subscriber at QoS 2") as s:
@@ -324,7 +321,7 @@ def test_qos2_resend_is_not_delivered_twice(broker):
            actual=f"{len(got)} deliveries: {[m.brief() for m in got]}")
 
 
-@requirement("MQTT-4.6.0-6")
+@requirement("mqtt-3.1.1:MQTT-4.6.0-6")
 def test_messages_keep_their_order(broker):
     topic, n = broker.topic("order"), 30
     with broker.client("subscriber at QoS 1") as s:
@@ -370,7 +367,7 @@ def _retained_to_new_subscriber(broker, what, *, control: bool = False):
         return [m for m in got if m.payload != b"live-control"], live
 
 
-@requirement("MQTT-3.3.1-6")
+@requirement("mqtt-3.1.1:MQTT-3.3.1-6")
 def test_retained_message_goes_to_new_subscribers(broker):
     got, live = _retained_to_new_subscriber(broker, "retained", control=True)
     if not got and not live:
@@ -383,7 +380,7 @@ def test_retained_message_goes_to_new_subscribers(broker):
                                               "subscription did arrive)")
 
 
-@requirement("MQTT-3.3.1-8")
+@requirement("mqtt-3.1.1:MQTT-3.3.1-8")
 def test_retained_delivery_has_retain_flag(broker):
     got, _ = _retained_to_new_subscriber(broker, "retained-flag")
     if not got:
@@ -392,7 +389,7 @@ def test_retained_delivery_has_retain_flag(broker):
            expected="RETAIN 1", actual=got[0].brief())
 
 
-@requirement("MQTT-3.3.1-9")
+@requirement("mqtt-3.1.1:MQTT-3.3.1-9")
 def test_live_delivery_has_no_retain_flag(broker):
     topic = broker.topic("live-flag")
     with broker.client("established subscriber") as s:
@@ -406,7 +403,7 @@ def test_live_delivery_has_no_retain_flag(broker):
            expected="RETAIN 0", actual=got[0].brief())
 
 
-@requirement("MQTT-3.3.1-10")
+@requirement("mqtt-3.1.1:MQTT-3.3.1-10")
 def test_empty_retained_message_clears(broker):
     topic, kept = broker.topic("cleared"), broker.topic("kept")
     _retained(broker, topic)
@@ -485,21 +482,21 @@ def _wildcard_row(broker, flt_suffix, published, matching, rule, bad_suffix, bad
            expected="SUBACK 0x80 or the connection closed", actual=seen)
 
 
-@requirement("MQTT-4.7.1-2")
+@requirement("mqtt-3.1.1:MQTT-4.7.1-2")
 def test_multi_level_wildcard(broker):
     # '#' matches the parent and every level below it, not /ab or /x/a
     _wildcard_row(broker, "/a/#", ["/a", "/a/b", "/a/b/c", "/ab", "/x/a"],
                   {"/a", "/a/b", "/a/b/c"}, "multi-level", "/a#", "'#' not after a separator")
 
 
-@requirement("MQTT-4.7.1-3")
+@requirement("mqtt-3.1.1:MQTT-4.7.1-3")
 def test_single_level_wildcard(broker):
     # '+' matches exactly one level, also an empty one
     _wildcard_row(broker, "/+/c", ["/b/c", "//c", "/b/x/c", "/c", "/b/c/d"], {"/b/c", "//c"},
                   "single-level", "/a+", "'+' not occupying a whole level")
 
 
-@requirement("MQTT-4.7.2-1")
+@requirement("mqtt-3.1.1:MQTT-4.7.2-1")
 def test_wildcards_do_not_match_dollar_topics(broker):
     tail = f"{broker.tag}/dollar"
     name, plain = f"$oupcheck/{tail}", f"oupcheck/{tail}"
@@ -533,7 +530,7 @@ def test_wildcards_do_not_match_dollar_topics(broker):
            expected="no delivery to +/... (it got the topic without $)", actual=[])
 
 
-@requirement("MQTT-3.3.2-2")
+@requirement("mqtt-3.1.1:MQTT-3.3.2-2")
 def test_wildcard_topic_name_is_a_violation(broker):
     name = broker.topic("pub") + "/+"
     with broker.client("subscriber to everything under the probe's topic") as s:
@@ -551,7 +548,7 @@ def test_wildcard_topic_name_is_a_violation(broker):
                                             if leaked else ""))
 
 
-@requirement("MQTT-3.10.4-2")
+@requirement("mqtt-3.1.1:MQTT-3.10.4-2")
 def test_unsubscribe_stops_delivery(broker):
     topic = broker.topic("unsub")
     with broker.client("subscriber that unsubscribes") as s:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import Inconclusive, expect
 
 from .probes import ended_afterwards, granted, subscribe_and_leave
@@ -15,11 +16,7 @@ from .probes import ended_afterwards, granted, subscribe_and_leave
 V = 5
 
 
-def requirement(*ids):
-    return pytest.mark.requirement(*("mqtt-5.0:" + i for i in ids))
-
-
-@requirement("MQTT-3.8.3-3")
+@requirement("mqtt-5.0:MQTT-3.8.3-3")
 def test_no_local(mqtt5):
     b, topic = mqtt5, mqtt5.topic("nolocal")
     with b.client("subscriber with No Local = 1 that also publishes", version=V) as me, \
@@ -54,21 +51,21 @@ def _retained_flag(b, *, rap: bool):
     return got[0]
 
 
-@requirement("MQTT-3.3.1-12")
+@requirement("mqtt-5.0:MQTT-3.3.1-12")
 def test_retain_as_published_0_clears_flag(mqtt5):
     m = _retained_flag(mqtt5, rap=False)
     expect(not m.retain, "Retain As Published = 0, yet the forwarded message has RETAIN 1",
            expected="RETAIN 0", actual=m.brief())
 
 
-@requirement("MQTT-3.3.1-13")
+@requirement("mqtt-5.0:MQTT-3.3.1-13")
 def test_retain_as_published_1_keeps_flag(mqtt5):
     m = _retained_flag(mqtt5, rap=True)
     expect(m.retain, "Retain As Published = 1, yet the forwarded message has RETAIN 0",
            expected="RETAIN 1 (as published)", actual=m.brief())
 
 
-@requirement("MQTT-3.3.1-11")
+@requirement("mqtt-5.0:MQTT-3.3.1-11")
 def test_retain_handling_2_sends_no_retained(mqtt5):
     b, topic = mqtt5, mqtt5.topic("rh2")
     b.retained.add(topic)
@@ -90,7 +87,7 @@ def test_retain_handling_2_sends_no_retained(mqtt5):
            expected="no retained message", actual=[m.brief() for m in got])
 
 
-@requirement("MQTT-3.3.2-17")
+@requirement("mqtt-5.0:MQTT-3.3.2-17")
 def test_user_properties_unaltered_in_order(mqtt5):
     b, topic = mqtt5, mqtt5.topic("props")
     props = [("sensor", "aq-7"), ("unit", "µg/m3"), ("sensor", "aq-8")]
@@ -108,7 +105,7 @@ def test_user_properties_unaltered_in_order(mqtt5):
            expected=props, actual=got[0].user_properties)
 
 
-@requirement("MQTT-3.3.2-5")
+@requirement("mqtt-5.0:MQTT-3.3.2-5")
 def test_expired_message_is_not_delivered(mqtt5):
     b = mqtt5
     cid, topic = b.name("expiry"), b.topic("expiry")

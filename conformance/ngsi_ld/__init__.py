@@ -1,0 +1,2 @@
+# the profile keys the checks of this folder verify (oupcheck.marks)
+NAMESPACES = ("ngsi-ld:",)

@@ -37,10 +37,6 @@ CONTEXT = {"@context": {"OupcheckProbe": "https://oupcheck.example/ns/OupcheckPr
                         "district": "https://oupcheck.example/ns/district"}}
 
 
-def requirement(*ids: str):
-    return pytest.mark.requirement(*(NGSILD + i for i in ids))
-
-
 def link(url: str) -> str:
     return f'<{url}>; rel="{JSONLD_REL}"; type="application/ld+json"'
 

@@ -8,8 +8,10 @@ import json
 
 import pytest
 
+from oupcheck.marks import requirement
+
 from .api import CORE, GEO, LD, TYPE, CheckFailed, Inconclusive, entities_of, expect, ids_of, \
-    next_link, requirement
+    next_link
 from .jsonld import expand, loader_for
 
 
@@ -46,7 +48,7 @@ def _first(doc) -> dict:
     return next(iter(entities_of(doc)), {})
 
 
-@requirement("5.7.1/retrieve")
+@requirement("ngsi-ld:5.7.1/retrieve")
 def test_retrieve_entity(ngsi, oup_run):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -63,7 +65,7 @@ def test_retrieve_entity(ngsi, oup_run):
            evidence=ex)
 
 
-@requirement("5.7.1/not-found")
+@requirement("ngsi-ld:5.7.1/not-found")
 def test_retrieve_unknown_entity(ngsi):
     ex, _ = ngsi.retrieve(f"urn:ngsi-ld:{TYPE}:{ngsi.tag}-never-created", shape=False)
     ngsi.problem(ex, 404, ("ResourceNotFound",), "an unknown entity is not answered 404")
@@ -72,7 +74,7 @@ def test_retrieve_unknown_entity(ngsi):
                  "an entity id that is not a URI is not rejected")
 
 
-@requirement("5.7.2/query-type-id")
+@requirement("ngsi-ld:5.7.2/query-type-id")
 def test_query_by_type_id_and_pattern(ngsi, population):
     ids = [e["id"] for e in population]
     ex, doc = ngsi.query({"type": TYPE, "idPattern": _pop(ngsi), "limit": 100})
@@ -90,7 +92,7 @@ def test_query_by_type_id_and_pattern(ngsi, population):
            expected=[ids[0]], actual=ids_of(doc3), evidence=ex3)
 
 
-@requirement("5.7.2/query-attrs")
+@requirement("ngsi-ld:5.7.2/query-attrs")
 def test_query_projection(ngsi, population):
     eid = population[0]["id"]
     ex, doc = ngsi.query({"id": eid, "type": TYPE, "attrs": "temperature"})
@@ -106,7 +108,7 @@ def test_query_projection(ngsi, population):
            expected="district omitted", actual=sorted(got2), evidence=ex2)
 
 
-@requirement("5.7.2/query-q")
+@requirement("ngsi-ld:5.7.2/query-q")
 def test_query_q(ngsi, population):
     ex, doc = ngsi.query({"type": TYPE, "q": 'temperature>20;district=="Centrum"',
                           "idPattern": _pop(ngsi)})
@@ -115,7 +117,7 @@ def test_query_q(ngsi, population):
            expected=[population[2]["id"]], actual=_ours(ngsi, ids_of(doc)), evidence=ex)
 
 
-@requirement("5.7.2/query-geo")
+@requirement("ngsi-ld:5.7.2/query-geo")
 def test_query_geo(ngsi, population):
     ex, doc = ngsi.query({"type": TYPE, "georel": "near;maxDistance==5000", "geometry": "Point",
                           "coordinates": json.dumps([5.1214, 52.0907]),
@@ -127,14 +129,14 @@ def test_query_geo(ngsi, population):
            actual=_ours(ngsi, ids_of(doc)), evidence=ex)
 
 
-@requirement("5.7.2/query-needs-filter")
+@requirement("ngsi-ld:5.7.2/query-needs-filter")
 def test_query_without_filter_rejected(ngsi):
     ex, _ = ngsi.query({}, note="query entities without any filter", shape=False)
     ngsi.problem(ex, 400, ("BadRequestData", "InvalidRequest"),
                  "a query without type, attrs, q, geoQ or id is not rejected")
 
 
-@requirement("6.3.10/pagination")
+@requirement("ngsi-ld:6.3.10/pagination")
 def test_pagination(ngsi, population):
     ex, doc = ngsi.query({"type": TYPE, "idPattern": _pop(ngsi), "limit": 2})
     expect(len(ids_of(doc)) == 2, "limit does not cap the page", expected=2,
@@ -149,7 +151,7 @@ def test_pagination(ngsi, population):
            actual=ids_of(doc2), evidence=[ex, ex2])
 
 
-@requirement("6.3.13/count")
+@requirement("ngsi-ld:6.3.13/count")
 def test_results_count(ngsi, population):
     ex, doc = ngsi.query({"type": TYPE, "idPattern": _pop(ngsi), "count": "true",
                           "limit": 1})
@@ -160,7 +162,7 @@ def test_results_count(ngsi, population):
            expected=f">= {len(population)}", actual=value, evidence=ex)
 
 
-@requirement("4.5.4/key-values")
+@requirement("ngsi-ld:4.5.4/key-values")
 def test_key_values(ngsi, population):
     eid = population[0]["id"]
     ex, doc = ngsi.retrieve(eid, params={"options": "keyValues"})
@@ -173,7 +175,7 @@ def test_key_values(ngsi, population):
            actual={"district": (doc2 or {}).get("district")}, evidence=ex2)
 
 
-@requirement("4.5.16/geojson")
+@requirement("ngsi-ld:4.5.16/geojson")
 def test_geojson_representation(ngsi, population):
     eid = population[0]["id"]
     ex, doc = ngsi.retrieve(eid, accept=GEO)
@@ -190,7 +192,7 @@ def test_geojson_representation(ngsi, population):
            expected="FeatureCollection", actual=str(doc2)[:200], evidence=ex2)
 
 
-@requirement("6.3.5/json-link-context")
+@requirement("ngsi-ld:6.3.5/json-link-context")
 def test_link_header_context_is_used(ngsi, oup_run):
     ent = ngsi.entity(type="OupcheckProbe")
     ngsi.create(ent, ctx=ngsi.context_url)
@@ -211,7 +213,7 @@ def test_link_header_context_is_used(ngsi, oup_run):
            expected="type OupcheckProbe, attribute temperature", actual=doc2, evidence=ex2)
 
 
-@requirement("6.3.5/ld-json-response")
+@requirement("ngsi-ld:6.3.5/ld-json-response")
 def test_ld_json_response_carries_context(ngsi, population):
     ex, doc = ngsi.retrieve(population[0]["id"], accept=LD)
     ngsi.ok(ex, 200, "Accept: application/ld+json is not answered 200")

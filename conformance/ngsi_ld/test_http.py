@@ -4,13 +4,13 @@ content negotiation (406, 415), ProblemDetails error bodies (ETSI TPs 001_06-09,
 from __future__ import annotations
 
 from oupcheck.http import BodyUnusable
-
+from oupcheck.marks import requirement
 from oupcheck.verdicts import judged
 
-from .api import CORE, ERR, JSON, LD, TYPE, Inconclusive, expect, requirement
+from .api import CORE, ERR, JSON, LD, TYPE, Inconclusive, expect
 
 
-@requirement("6.3.5/json-with-context-400")
+@requirement("ngsi-ld:6.3.5/json-with-context-400")
 def test_json_body_with_context_rejected(ngsi):
     ent = ngsi.entity()
     ex = ngsi.create(dict(ent, **{"@context": CORE}), ctype=JSON, expect_created=False)
@@ -18,7 +18,7 @@ def test_json_body_with_context_rejected(ngsi):
                  "an application/json body with an @context member is not rejected")
 
 
-@requirement("6.3.5/ld-json-without-context-400")
+@requirement("ngsi-ld:6.3.5/ld-json-without-context-400")
 def test_ld_json_without_context_rejected(ngsi):
     ngsi.need_writes()
     ent = ngsi.entity()
@@ -28,7 +28,7 @@ def test_ld_json_without_context_rejected(ngsi):
                  "an application/ld+json body without @context is not rejected")
 
 
-@requirement("6.3.5/ld-json-with-link-400")
+@requirement("ngsi-ld:6.3.5/ld-json-with-link-400")
 def test_ld_json_with_link_header_rejected(ngsi):
     ngsi.need_writes()
     ent = dict(ngsi.entity(), **{"@context": CORE})
@@ -39,14 +39,14 @@ def test_ld_json_with_link_header_rejected(ngsi):
                  "application/ld+json together with a JSON-LD Link header is not rejected")
 
 
-@requirement("6.3.4/not-acceptable")
+@requirement("ngsi-ld:6.3.4/not-acceptable")
 def test_unsupported_accept_gets_406(ngsi):
     ex, _ = ngsi.query({"type": TYPE}, accept="text/csv", note="Accept: text/csv", shape=False)
     ngsi.problem(ex, 406, ("NotAcceptable", "InvalidRequest"),
                  "an Accept the API cannot produce is not answered 406")
 
 
-@requirement("6.3.4/unsupported-media-type")
+@requirement("ngsi-ld:6.3.4/unsupported-media-type")
 def test_unsupported_content_type_gets_415(ngsi):
     ngsi.need_writes()
     ent = ngsi.entity()
@@ -57,7 +57,7 @@ def test_unsupported_content_type_gets_415(ngsi):
            expected=415, actual=ex.status, evidence=ex)
 
 
-@requirement("6.3.2/problem-details")
+@requirement("ngsi-ld:6.3.2/problem-details")
 def test_errors_are_problem_details(ngsi, oup_run):
     """The probes are client errors (an unknown entity, an invalid limit, an Accept the API
     cannot produce): only their 4xx answers are judged. A 5xx answer is the server failing

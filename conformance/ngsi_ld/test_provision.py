@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from .api import LD, MERGE, TYPE, CheckFailed, expect, ids_of, requirement, value_of
+from oupcheck.marks import requirement
+
+from .api import LD, MERGE, TYPE, CheckFailed, expect, ids_of, value_of
 
 
-@requirement("5.6.1/create")
+@requirement("ngsi-ld:5.6.1/create")
 def test_create_entity(ngsi):
     ent = ngsi.entity()
     ex = ngsi.create(ent, expect_created=False)
@@ -20,7 +22,7 @@ def test_create_entity(ngsi):
            actual=ex.body_excerpt, evidence=ex)
 
 
-@requirement("5.6.1/already-exists")
+@requirement("ngsi-ld:5.6.1/already-exists")
 def test_create_existing_entity_conflicts(ngsi):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -29,7 +31,7 @@ def test_create_existing_entity_conflicts(ngsi):
     ngsi.problem(again, 409, ("AlreadyExists",), "creating an existing entity is not refused")
 
 
-@requirement("5.6.1/bad-request")
+@requirement("ngsi-ld:5.6.1/bad-request")
 def test_create_invalid_entity_rejected(ngsi):
     ngsi.need_writes()
     bad = {"id": ngsi.new_id(), "temperature": {"type": "Property", "value": 1}}  # no type
@@ -39,7 +41,7 @@ def test_create_invalid_entity_rejected(ngsi):
                  "an entity without type is not rejected")
 
 
-@requirement("5.6.6/delete-entity")
+@requirement("ngsi-ld:5.6.6/delete-entity")
 def test_delete_entity(ngsi):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -51,7 +53,7 @@ def test_delete_entity(ngsi):
            evidence=[ex, after])
 
 
-@requirement("5.6.2/update-attrs")
+@requirement("ngsi-ld:5.6.2/update-attrs")
 def test_update_attributes(ngsi):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -70,7 +72,7 @@ def test_update_attributes(ngsi):
            expected=207, actual=ex.status, evidence=ex)
 
 
-@requirement("5.6.3/append-attrs")
+@requirement("ngsi-ld:5.6.3/append-attrs")
 def test_append_attributes(ngsi):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -83,7 +85,7 @@ def test_append_attributes(ngsi):
            expected=55, actual=value_of(doc.get("humidity")), evidence=[ex, got])
 
 
-@requirement("5.6.4/partial-attr-update")
+@requirement("ngsi-ld:5.6.4/partial-attr-update")
 def test_partial_attribute_update(ngsi):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -95,7 +97,7 @@ def test_partial_attribute_update(ngsi):
            expected="Noord", actual=value_of(doc.get("district")), evidence=[ex, got])
 
 
-@requirement("5.6.5/delete-attr")
+@requirement("ngsi-ld:5.6.5/delete-attr")
 def test_delete_attribute(ngsi):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -107,7 +109,7 @@ def test_delete_attribute(ngsi):
            actual=doc.get("district"), evidence=[ex, got])
 
 
-@requirement("5.6.17/merge-entity")
+@requirement("ngsi-ld:5.6.17/merge-entity")
 def test_merge_entity(ngsi):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -121,7 +123,7 @@ def test_merge_entity(ngsi):
            expected="humidity added, district kept", actual=sorted(doc), evidence=[ex, got])
 
 
-@requirement("5.6.18/replace-entity")
+@requirement("ngsi-ld:5.6.18/replace-entity")
 def test_replace_entity(ngsi):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -135,7 +137,7 @@ def test_replace_entity(ngsi):
            expected="only humidity (and id, type)", actual=sorted(doc), evidence=[ex, got])
 
 
-@requirement("5.6.7/batch-operations")
+@requirement("ngsi-ld:5.6.7/batch-operations")
 def test_batch_operations(ngsi):
     ngsi.need_writes()
     batch = [ngsi.entity() for _ in range(3)]
@@ -159,7 +161,7 @@ def test_batch_operations(ngsi):
     ngsi.entities.difference_update(ids)
 
 
-@requirement("6.3.4/merge-patch")
+@requirement("ngsi-ld:6.3.4/merge-patch")
 def test_merge_patch_media_type(ngsi):
     ent = ngsi.entity()
     ngsi.create(ent)
@@ -169,7 +171,7 @@ def test_merge_patch_media_type(ngsi):
     ngsi.ok(ex, 204, "PATCH with application/merge-patch+json is not accepted")
 
 
-@requirement("6.3.5/ld-json-body")
+@requirement("ngsi-ld:6.3.5/ld-json-body")
 def test_ld_json_body_with_context(ngsi):
     ent = ngsi.entity(type="OupcheckProbe")
     ex = ngsi.create(ent, ctype=LD, expect_created=False)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
+from oupcheck.marks import requirement
 from oupcheck.receivers import MqttListener
 
-from .api import TYPE, Inconclusive, expect, ids_of, requirement
+from .api import TYPE, Inconclusive, expect, ids_of
 
 
 def _subscribe(ngsi, endpoint: str, note: str):
@@ -32,7 +33,7 @@ def _about(doc: dict, sid: str, eid: str) -> bool:
         eid in ids_of(note.get("data"))
 
 
-@requirement("5.8.1/create-subscription")
+@requirement("ngsi-ld:5.8.1/create-subscription")
 def test_create_subscription(ngsi):
     sid, ex = _subscribe(ngsi, ngsi.receiver.url("notify/create-check"), "create subscription")
     ngsi.ok(ex, 201, "create subscription is not answered 201")
@@ -46,7 +47,7 @@ def test_create_subscription(ngsi):
     ngsi.subscriptions.discard(sid)
 
 
-@requirement("5.8.6/http-notification")
+@requirement("ngsi-ld:5.8.6/http-notification")
 def test_http_notification(ngsi):
     sid, ex = _subscribe(ngsi, ngsi.receiver.url("notify/http-check"), "subscribe (HTTP)")
     if ex.status != 201:
@@ -66,7 +67,7 @@ def test_http_notification(ngsi):
                      f"after its creation (bound {bound:g} s)")
 
 
-@requirement("5.8.6/mqtt-notification")
+@requirement("ngsi-ld:5.8.6/mqtt-notification")
 def test_mqtt_notification(ngsi, oup_run):
     mqtt = oup_run.target.interface("mqtt")
     if mqtt is None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from .api import TYPE, Inconclusive, entities_of, expect, ids_of, requirement
+from oupcheck.marks import requirement
+
+from .api import TYPE, Inconclusive, entities_of, expect, ids_of
 
 TIMES = ["2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", "2026-01-01T12:00:00Z"]
 
@@ -53,7 +55,7 @@ def _wait(ngsi, probe, ready):
     return ngsi.poll(probe, ready, float(ngsi.run.param("temporal_wait_s", 5)))
 
 
-@requirement("5.7.3/temporal-retrieve")
+@requirement("ngsi-ld:5.7.3/temporal-retrieve")
 def test_temporal_retrieve(ngsi, history, oup_run):
     want = [10.0, 11.0, 12.0]
     got = _wait(ngsi, lambda: _temporal(ngsi, history["id"]),
@@ -66,7 +68,7 @@ def test_temporal_retrieve(ngsi, history, oup_run):
     oup_run.observe(f"the 3 observed instances of temperature, {got.describe()}")
 
 
-@requirement("5.7.3/temporal-timerel")
+@requirement("ngsi-ld:5.7.3/temporal-timerel")
 def test_temporal_timerel(ngsi, history, oup_run):
     want = [11.0, 12.0]
     got = _wait(ngsi, lambda: _temporal(ngsi, history["id"], {"timerel": "after",
@@ -81,7 +83,7 @@ def test_temporal_timerel(ngsi, history, oup_run):
     oup_run.observe(f"timerel=after selects the 2 later instances, {got.describe()}")
 
 
-@requirement("5.7.4/temporal-query")
+@requirement("ngsi-ld:5.7.4/temporal-query")
 def test_temporal_query(ngsi, history, oup_run):
     want = [10.0, 11.0]
 

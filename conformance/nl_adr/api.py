@@ -27,12 +27,6 @@ HTTP_METHODS = {"get", "head", "post", "put", "delete", "connect", "options", "t
 PATH_ITEM_FIELDS = {"summary", "description", "servers", "parameters", "$ref"}
 
 
-def requirement(*ids: str):
-    """Marker: rule IDs as written in the ADR (/core/...), or linter rules (linter:...)."""
-    return pytest.mark.requirement(*(LINTER + i[7:] if i.startswith("linter:") else ADR + i
-                                     for i in ids))
-
-
 class AdrAPI:
     def __init__(self, run: Any, http: EvidenceClient):
         self.run = run

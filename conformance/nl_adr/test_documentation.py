@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from oupcheck.errors import TransportError
 from oupcheck.http import BodyUnusable, EvidenceClient, Unparsable, json_type, parse_yaml
+from oupcheck.marks import requirement
 
 from ..oas import external_refs, schema_errors, semantic_errors
-from .api import CheckFailed, Inconclusive, expect, requirement
+
+from .api import CheckFailed, Inconclusive, expect
 
 
-@requirement("/core/doc-openapi")
+@requirement("nlgov-adr:/core/doc-openapi")
 def test_openapi_document(adr, http):
     try:
         ex, doc = adr.openapi()
@@ -54,7 +56,7 @@ def test_openapi_document(adr, http):
                            f"so their resolvability is not decided: {unreachable[0]}", evidence=ex)
 
 
-@requirement("/core/publish-openapi")
+@requirement("nlgov-adr:/core/publish-openapi")
 def test_openapi_published(adr, http):
     url = f"{adr.base}/openapi.json"
     ex = http.get(url, accept="application/json", auth=False,
@@ -91,7 +93,7 @@ def test_openapi_published(adr, http):
                evidence=[ex, y])
 
 
-@requirement("/core/doc-openapi-contact")
+@requirement("nlgov-adr:/core/doc-openapi-contact")
 def test_openapi_contact(adr):
     ex, doc = adr.openapi()
     contact = (doc.get("info") or {}).get("contact")

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import uuid
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import Inconclusive, judged
 
-from .api import KEBAB_PATH, PATH_ITEM_FIELDS, expect, requirement
+from .api import KEBAB_PATH, PATH_ITEM_FIELDS, expect
 
 ALLOWED_METHODS = {"2.0.2": {"get", "post", "put", "patch", "delete", "head", "options", "trace"},
                    "2.1.0": {"get", "post", "put", "patch", "delete"}}
 
 
-@requirement("/core/no-trailing-slash")
+@requirement("nlgov-adr:/core/no-trailing-slash")
 def test_no_trailing_slash(adr, http):
     ex, doc = adr.openapi()
     slashed = [p for p in (doc.get("paths") or {}) if p != "/" and p.endswith("/")]
@@ -34,7 +35,7 @@ def test_no_trailing_slash(adr, http):
            evidence=live)
 
 
-@requirement("/core/http-methods")
+@requirement("nlgov-adr:/core/http-methods")
 def test_standard_http_methods(adr):
     ex, doc = adr.openapi()
     allowed = ALLOWED_METHODS["2.1.0" if adr.v21 else "2.0.2"]
@@ -52,7 +53,7 @@ def test_standard_http_methods(adr):
            expected=", ".join(sorted(m.upper() for m in allowed)), actual=odd[:4], evidence=ex)
 
 
-@requirement("linter:paths-kebab-case")
+@requirement("nlgov-adr-linter:paths-kebab-case")
 def test_paths_kebab_case(adr):
     ex, doc = adr.openapi()
     paths = [p for p in (doc.get("paths") or {}) if p != "/openapi.json"]
@@ -64,7 +65,7 @@ def test_paths_kebab_case(adr):
            actual=bad[:4], evidence=ex)
 
 
-@requirement("linter:use-problem-schema")
+@requirement("nlgov-adr-linter:use-problem-schema")
 def test_errors_are_problem_details(adr, http):
     """Judges the body of a client error. The control: the API root answers 2xx (else the
     target URL serves nothing and its 404 is no answer of the API). A 5xx to a client error is

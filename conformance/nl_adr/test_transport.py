@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import CheckFailed, Inconclusive, judged
 
 from ..security import ncsc, tlsprobe
-from .api import expect, need, requirement
+
+from .api import expect, need
 
 FOREIGN = "https://attacker.oupcheck.invalid"
 
@@ -59,7 +61,7 @@ def _tls_findings(endpoint) -> tuple[list[str], object, int]:
     return list(dict.fromkeys(bad)), ex, judged_n
 
 
-@requirement("/core/transport/tls", "/core/transport-security")
+@requirement("nlgov-adr:/core/transport/tls", "nlgov-adr:/core/transport-security")
 def test_tls_per_ncsc(endpoint):
     bad, ex, n = _tls_findings(endpoint)
     if not n:
@@ -90,7 +92,7 @@ REQUIRED_HEADERS = {  # ADR 2.1.0 3.8.1, first table (every API response)
 }
 
 
-@requirement("/core/transport/security-headers")
+@requirement("nlgov-adr:/core/transport/security-headers")
 def test_security_headers(adr, http):
     ex = http.get(adr.base, accept="application/json", headers={"Origin": FOREIGN},
                   note="API root, from another origin: security headers")
@@ -103,7 +105,7 @@ def test_security_headers(adr, http):
            actual="; ".join(wrong), evidence=ex)
 
 
-@requirement("/core/transport/cors")
+@requirement("nlgov-adr:/core/transport/cors")
 def test_cors_allowlist(adr, http):
     allowed = adr.run.target.spec.allowed_origins
     need(allowed, "the rule can only be judged when the intended browser clients are known: "

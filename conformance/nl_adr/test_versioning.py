@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 
-from .api import SEMVER, base_path, expect, need, requirement
+from oupcheck.marks import requirement
+
+from .api import SEMVER, base_path, expect, need
 
 MAJOR_SEGMENT = re.compile(r"/v(\d+)(?=/|$)")
 
 
-@requirement("/core/uri-version")
+@requirement("nlgov-adr:/core/uri-version")
 def test_major_version_in_uri(adr):
     ex, doc = adr.openapi()
     servers = adr.server_urls()
@@ -29,7 +31,7 @@ def test_major_version_in_uri(adr):
            "versions", expected=f"v{m.group(1)}", actual=sorted(majors), evidence=ex)
 
 
-@requirement("/core/semver")
+@requirement("nlgov-adr:/core/semver")
 def test_semantic_versioning(adr):
     if adr.v21:  # 2.1.0: info.version of the OpenAPI document
         ex, doc = adr.openapi()
@@ -44,7 +46,7 @@ def test_semantic_versioning(adr):
            expected="MAJOR.MINOR.PATCH[-pre]", actual=value, evidence=ex)
 
 
-@requirement("/core/version-header")
+@requirement("nlgov-adr:/core/version-header")
 def test_version_header_on_every_response(adr, http):
     answers = [adr.root(),
                http.get(adr.base + adr.a_resource_path(), accept="application/json",

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from oupcheck.data import default_cache
+from oupcheck.marks import requirement
 from oupcheck.verdicts import CheckFailed, Inconclusive, judged
 
 from . import grammars
 from .leaks import stack_trace
-from .markers import requirement
 from .surface import discover, need_data
 
 # hypothesis keeps caches (its Unicode tables) in a '.hypothesis' folder of the working

@@ -9,10 +9,10 @@ import uuid
 from urllib.parse import urlsplit
 
 from oupcheck.errors import TransportError
+from oupcheck.marks import requirement
 from oupcheck.verdicts import Inconclusive, expect, judged
 
 from .leaks import stack_trace, version_disclosures
-from .markers import requirement
 
 FOREIGN_ORIGIN = "https://attacker.oupcheck.invalid"
 

@@ -18,10 +18,10 @@ import pytest
 
 from oupcheck.errors import TransportError
 from oupcheck.http import EvidenceClient
+from oupcheck.marks import requirement
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect, judged
 
 from ..versions import expect_previous_version_retired
-from .markers import requirement
 from .surface import PROBE_TYPE, discover, need_data
 
 REFUSED = {401, 403, 405, 501}

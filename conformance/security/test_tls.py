@@ -6,11 +6,11 @@ settings only with a documented exception, which a black-box test cannot see).
 
 from __future__ import annotations
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect, judged
 
 from . import ncsc, tlsprobe
 from .endpoint import now
-from .markers import requirement
 
 
 def _offered(res) -> set[str]:

@@ -104,7 +104,7 @@ def test_demo_certifies_pygeoapi_and_mosquitto(oup, tmp_path):
 def test_sensorthings_server_is_inventoried(oup, tmp_path):
     """A real SensorThings 1.1 server (django-ogc-sensorthings): its service root lists the
     entity sets and its serverSettings.conformance describes it without a contract."""
-    from oupcheck.platforms import sensorthings
+    from tests.support import sensorthings_server as sensorthings
     proc, url = sensorthings.server(tmp_path / "sta")
     with proc:
         res = _run(oup, tmp_path, "sta", [{"kind": "sensorthings", "url": url}],

@@ -288,7 +288,7 @@ def test_sensorthings_mix_on_a_real_server(oup, tmp_path):
     answers every $orderby=phenomenonTime with HTTP 500 (FieldError: there is no
     phenomenon_time column, only phenomenon_time_begin/_end): a real defect, which the
     error-rate row catches and cites; the rest of the mix, ingest included, gets through."""
-    from oupcheck.platforms import sensorthings
+    from tests.support import sensorthings_server as sensorthings
 
     from .support import sta
     proc, url = sensorthings.server(tmp_path / "sta")

@@ -119,7 +119,7 @@ def _mqtt_evidence(out: Path, ids: list[str]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def amqtt_url(tmp_path_factory):
-    from oupcheck.platforms import amqtt
+    from tests.support import amqtt_broker as amqtt
     proc, url = amqtt.server(tmp_path_factory.mktemp("amqtt"))
     with proc:
         yield url

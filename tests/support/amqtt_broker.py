@@ -1,5 +1,5 @@
 """amqtt (PyPI), an asyncio MQTT 3.1.1 broker, on 127.0.0.1: the second real broker of the
-open-protocols self-tests and demo."""
+open-protocols self-tests (test-only: the demo uses Mosquitto)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .base import ServerProcess, free_port
+from oupcheck.platforms.base import ServerProcess, free_port
 
 
 def amqtt_bin() -> str:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .base import ServerProcess, free_port
+from oupcheck.platforms.base import ServerProcess, free_port
 
 SETTINGS = """\
 import uuid

@@ -54,6 +54,7 @@ def _parser() -> Parser:
                    help="bound on the whole run in seconds (default: the profile's "
                         "run_budget_s, else 600); rows undecided when it is spent are "
                         "INCONCLUSIVE")
+    _pace_options(r)
     r.add_argument("--with-load", action="store_true",
                    help="after the checks, run the load profile the profile links "
                         "('load_profile') or --load-profile, into the same report")
@@ -86,6 +87,8 @@ def _parser() -> Parser:
                         "(Debian package) before pygeoapi as a TLS front; open-protocols adds "
                         "Mosquitto (Debian package) as the MQTT event channel, described by "
                         "the bundled AsyncAPI document")
+
+    _pace_options(d)
 
     disc = sub.add_parser("discover", help="probe well-known entry points, write a target file")
     disc.add_argument("url")
@@ -178,13 +181,22 @@ def main(argv: list[str] | None = None) -> int:
 
 # -- run ---------------------------------------------------------------------------------------
 
+def _pace_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--in-flight", type=int, default=None, metavar="N",
+                   help="independent probes send up to N requests at once (default: the "
+                        "profile's max_in_flight, else 4; 1 to 16); verdicts do not depend on it")
+    g.add_argument("--polite", action="store_const", const=1, dest="in_flight",
+                   help="one request at a time (the same as --in-flight 1)")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.with_load:
         if args.load_profile:
             raise UsageError("needs --with-load", field="--load-profile")
         return run(profile=args.profile, target=args.target, out=Path(args.out),
                    only=args.only, data_dirs=args.data_dir, profile_paths=args.profile_path,
-                   quiet=args.quiet, budget=args.budget)
+                   quiet=args.quiet, budget=args.budget, in_flight=args.in_flight)
     return run_with_load(args)
 
 
@@ -207,7 +219,7 @@ def run_with_load(args: argparse.Namespace) -> int:
     try:
         code = run(profile=args.profile, target=args.target, out=staging / "conformance",
                    only=args.only, data_dirs=args.data_dir, profile_paths=args.profile_path,
-                   quiet=args.quiet, budget=args.budget)
+                   quiet=args.quiet, budget=args.budget, in_flight=args.in_flight)
         conf = staging / "conformance"
         if not (conf / "report.json").is_file():
             return code
@@ -240,7 +252,7 @@ def cmd_load_worker(args: argparse.Namespace) -> int:
 def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
         data_dirs: list[str] | None = None, profile_paths: list[str] | None = None,
         quiet: bool = False, budget: float | None = None,
-        replay: Path | None = None) -> int:
+        replay: Path | None = None, in_flight: int | None = None) -> int:
     import pytest
 
     from .profile import load_profile
@@ -270,8 +282,13 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
     pargs = [str(checks), "-c", str(checks / "pytest.ini"), "--rootdir", str(checks),
              "-p", "no:cacheprovider", "-p", "no:terminal",
              "--oup-profile", profile, "--oup-target", target, "--oup-out", str(out)]
+    if in_flight is not None and not 1 <= in_flight <= 16:
+        raise UsageError(f"must be a whole number from 1 to 16, not {in_flight}",
+                         field="--in-flight")
     if budget is not None:
         pargs += ["--oup-budget", str(budget)]
+    if in_flight is not None:
+        pargs += ["--oup-in-flight", str(in_flight)]
     if replay is not None:
         pargs += ["--oup-replay", str(replay)]
     for rid in only or []:
@@ -404,7 +421,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"oupcheck demo: platform is up at {spec.interfaces[0].url}; certifying against "
               f"{args.profile}", file=sys.stderr)
         return run(profile=args.profile, target=str(target_file), out=out / "report",
-                   data_dirs=args.data_dir)
+                   data_dirs=args.data_dir, in_flight=args.in_flight)
     finally:
         for p in reversed(started):
             p.stop()

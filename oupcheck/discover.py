@@ -8,9 +8,9 @@ from urllib.parse import urljoin
 from .errors import TransportError, UsageError, printable
 from .evidence import EvidenceStore
 from .http import BodyUnusable, EvidenceClient
+from .ogcapi import CORE as OGC_FEATURES_CORE, rels as link_rels
 from .target import Claims, Interface, Limits, TargetFile, check_url
 
-OGC_FEATURES_CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 
 
 def _json(client: EvidenceClient, url: str, notes: list[str] | None = None
@@ -65,9 +65,7 @@ def discover(url: str) -> tuple[TargetFile | None, list[str]]:
     status, landing = _json(client, base, notes)
     if status is None:
         return None, notes
-    links = landing.get("links", []) if isinstance(landing, dict) else []
-    rels = {lk["rel"]: lk["href"] for lk in links if isinstance(lk, dict)
-            and isinstance(lk.get("rel"), str) and isinstance(lk.get("href"), str)}
+    rels = link_rels(landing)
     if "conformance" in rels or "data" in rels:
         _, conf = _json(client, rels.get("conformance") or urljoin(base, "conformance"))
         declared = conf.get("conformsTo", []) if isinstance(conf, dict) else []

@@ -34,7 +34,8 @@ from urllib.parse import urljoin
 from . import __version__
 from .errors import TransportError, printable
 from .evidence import EvidenceStore, Redactor
-from .http import BodyUnusable, EvidenceClient, json_type
+from .http import BodyUnusable, EvidenceClient, json_at, json_type
+from .ogcapi import LISTING_CLAUSE, FeaturesClient, next_href
 from .report import check_out_dir
 from .target import Target
 
@@ -175,33 +176,27 @@ class Exporter:
 
     # -- discovery ----------------------------------------------------------------------------
     def collections(self, res: ExportResult) -> list[dict[str, Any]]:
-        ex = self.http.get(self.base + "collections", accept="application/json",
-                           note="the collections to export")
+        listing = FeaturesClient(self.http, self.base).collections(
+            note="the collections to export")
+        ex = listing.exchange
+        assert ex is not None
         if ex.status != 200:
-            raise TransportError(f"GET collections answered HTTP {ex.status}"
-                                 + (f" ({ex.redirect})" if ex.redirect else ""), ex.id)
-        doc = EvidenceClient.json(ex)
-        listing = doc.get("collections") if isinstance(doc, dict) else None
-        if not isinstance(listing, list):
+            raise TransportError(str(listing.why), ex.id)
+        if not listing.has_array:
             # missing: no collection is shown at all (nothing to export, undecided); present
             # with another type: a list the API gives but nobody can read (a defect)
+            missing = json_at(EvidenceClient.json(ex), "collections") is None
             res.findings.append(Finding(
-                "no-collections" if listing is None else "unreadable-collection", None,
-                f"the collections list holds no 'collections' array (OGC 17-069r4 7.13.2, "
-                f"/req/core/fc-md-items): /collections is {json_type(listing)}", [ex.id]))
+                "no-collections" if missing else "unreadable-collection", None,
+                f"the collections list holds no 'collections' array ({LISTING_CLAUSE}): "
+                f"{listing.why}", [ex.id]))
             return []
-        cols = []
-        for n, c in enumerate(listing):
-            cid = c.get("id") if isinstance(c, dict) else None
-            if isinstance(cid, str) and cid:
-                cols.append(c)
-            else:
-                res.findings.append(Finding(
-                    "unreadable-collection", None,
-                    f"/collections/{n} is not a collection with a string id (OGC 17-069r4 "
-                    f"7.13.2, /req/core/fc-md-items): /collections/{n}"
-                    f"{'/id' if isinstance(c, dict) else ''} is "
-                    f"{json_type(cid if isinstance(c, dict) else c)}", [ex.id]))
+        for n, problem in listing.problems:
+            res.findings.append(Finding(
+                "unreadable-collection", None,
+                f"/collections/{n} is not a collection with a string id ({LISTING_CLAUSE}): "
+                f"{problem}", [ex.id]))
+        cols = listing.collections
         listed = {c["id"] for c in cols}
         for cid in sorted(self._declared_collections() - listed):
             res.findings.append(Finding("hidden-collection", cid,
@@ -270,12 +265,9 @@ class Exporter:
             seen_urls.add(ex.url)
             col.pages += 1
             yield feats
-            links = doc.get("links") if isinstance(doc.get("links"), list) else []
-            nxt = next((lk.get("href") for lk in links if isinstance(lk, dict)
-                        and lk.get("rel") == "next" and isinstance(lk.get("href"), str)), None)
+            nxt = next_href(ex.url, doc)
             if not feats or not nxt:
                 return
-            nxt = urljoin(ex.url, nxt)
             if nxt in seen_urls:
                 res.findings.append(Finding("pagination-cycle", col.id,
                                             f"the next link of page {col.pages} leads back to "

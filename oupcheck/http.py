@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, Generic, Sequence, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -23,6 +23,9 @@ from . import __version__
 from .errors import BudgetSpent, TransportError, printable
 from .evidence import EvidenceStore, Exchange, Redactor, curl_line
 from .target import Credential, Limits
+
+T = TypeVar("T")
+DEFAULT_IN_FLIGHT = 4  # requests in flight at once by default; --polite makes it 1
 
 USER_AGENT = f"oupcheck/{__version__} (+conformance suite)"
 BREAKER_AFTER = 3  # consecutive transport failures before the target is declared dead
@@ -230,7 +233,7 @@ def _adapter() -> requests.adapters.HTTPAdapter:
                      {"ConnectionCls": _watched(connection.HTTPConnection)})
     https_pool = type("WatchedHTTPSConnectionPool", (connectionpool.HTTPSConnectionPool,),
                       {"ConnectionCls": _watched(connection.HTTPSConnection)})
-    adapter = requests.adapters.HTTPAdapter()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=16)  # more than any --in-flight
     adapter.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
     return adapter
 
@@ -241,7 +244,27 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return p.scheme, (p.hostname or "").lower(), port
 
 
+class Done(Generic[T]):
+    """The outcome of one probe run by ``EvidenceClient.fan_out``: its value, or the exception
+    it raised, raised again where the caller takes it (``get``), so that a check judges the
+    outcomes in the order it would have probed them one by one."""
+
+    __slots__ = ("value", "exc")
+
+    def __init__(self, value: T | None = None, exc: BaseException | None = None):
+        self.value, self.exc = value, exc
+
+    def get(self) -> T:
+        if self.exc is not None:
+            raise self.exc
+        return self.value  # type: ignore[return-value]
+
+
 class EvidenceClient:
+    # how many requests may be in flight at once (the run sets it from --in-flight/--polite or
+    # the profile's max_in_flight); 1 is one request at a time, in order
+    in_flight = 1
+
     def __init__(self, store: EvidenceStore, limits: Limits, *, base_url: str,
                  credential: Credential | None = None, secrets: dict[str, str] | None = None,
                  verify: bool | str = True):
@@ -462,6 +485,25 @@ class EvidenceClient:
             self.store.add(ex)
         return ex
 
+    # -- independent probes -------------------------------------------------
+    def fan_out(self, calls: Sequence[Callable[[], T]]) -> list[Done[T]]:
+        """Run independent probes (callables that send requests and return what they read)
+        with at most ``in_flight`` of them at once, and return their outcomes in the order of
+        ``calls``. The probes do no judging: the caller judges the outcomes, in order, after
+        all have answered, so a verdict does not depend on which answer came first. The
+        evidence ids follow the order the requests were sent in (with ``in_flight`` 1 that is
+        the order of ``calls``)."""
+        if self.in_flight <= 1 or len(calls) <= 1:
+            return [_done(call) for call in calls]
+        from concurrent.futures import ThreadPoolExecutor
+        test = self.store.current_test
+        with ThreadPoolExecutor(max_workers=min(self.in_flight, len(calls)),
+                                thread_name_prefix="oupcheck-probe") as pool:
+            futures = [pool.submit(_done, call) for call in calls]
+            out = [f.result() for f in futures]
+        self.store.current_test = test
+        return out
+
     # -- body helpers -----------------------------------------------------
     @staticmethod
     def json(ex: Exchange) -> Any:
@@ -479,6 +521,13 @@ class EvidenceClient:
             ex._json = doc
             ex._json_done = True
         return ex._json
+
+
+def _done(call: Callable[[], T]) -> Done[T]:
+    try:
+        return Done(call())
+    except Exception as exc:  # raised again, in order, where the caller takes the outcome
+        return Done(exc=exc)
 
 
 def _describe(exc: BaseException, limits: Limits) -> str:

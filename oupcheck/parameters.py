@@ -13,6 +13,8 @@ KNOWN: dict[str, str] = {
     # every profile
     "run_budget_s": "bound on a whole run in seconds (--budget): rows not decided when it is "
                     "spent are INCONCLUSIVE",
+    "max_in_flight": "requests in flight at once against the target (--in-flight; --polite "
+                     "makes it 1): independent probes are sent together, judged in order",
     "slow_response_s": "a target whose median answer takes longer is slow: the sampling "
                        "parameters drop to their floor so the run fits its budget",
     # MQTT (open-protocols)

@@ -19,7 +19,7 @@ from . import __version__
 from .data import DataFiles, DataUnavailable
 from .errors import BudgetSpent, NotRecorded, TransportError, UsageError
 from .evidence import EvidenceStore
-from .http import BodyUnusable, EvidenceClient
+from .http import DEFAULT_IN_FLIGHT, BodyUnusable, EvidenceClient
 from .mqttwire import WireError
 from .profile import Profile, all_profiles, load_profile
 from .report import staging_dir
@@ -42,6 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="extra directory to look for profiles in")
     g.addoption("--oup-budget", type=float, default=None,
                 help="run budget in seconds (overrides the profile's run_budget_s)")
+    g.addoption("--oup-in-flight", type=int, default=None,
+                help="requests in flight at once (overrides the profile's max_in_flight)")
     g.addoption("--oup-replay", default=None,
                 help="judge again: answer every request from this run folder's evidence, "
                      "send nothing to the network")
@@ -49,6 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="collect only: check that every check names known requirements")
 
 
+MAX_IN_FLIGHT = 16  # a conformance suite probes; it does not load-test by the back door
 DEFAULT_BUDGET_S = 600.0  # a conformance run that needs more than ten minutes is not one
 SLOW_RESPONSE_S = 1.0
 # sampling parameters and their floor on a slow target: one collection, one or two pages,
@@ -62,7 +65,8 @@ class Run:
     """Everything one certification run shares (read-only for the checks)."""
 
     def __init__(self, profile: Profile, target: Target, out: Path | None, only: list[str],
-                 data_dirs: list[Path], budget_s: float | None = None, replay: Any = None):
+                 data_dirs: list[Path], budget_s: float | None = None, replay: Any = None,
+                 in_flight: int | None = None):
         self.profile = profile
         self.replay = replay  # a replay.Replay: judging a recorded run again
         self.target = target
@@ -90,8 +94,6 @@ class Run:
         else:
             self.client = EvidenceClient(self.store, target.spec.limits, **client_kw)
         self.store.body_redactor = self.client.redactor
-        if self.staging is not None:
-            self.write_inputs(only, budget_s)
         self.data = DataFiles(profile.resources, data_dirs)
         self.started = datetime.now(timezone.utc)
         self.t0 = time.monotonic()
@@ -101,6 +103,16 @@ class Run:
             raise UsageError(f"must be a positive number of seconds, not {self.budget_s:g}",
                              field="--budget" if budget_s is not None else "run_budget_s")
         self.client.budget_s = self.budget_s
+        self.in_flight = int(in_flight if in_flight is not None else
+                             self.param("max_in_flight", DEFAULT_IN_FLIGHT))
+        if not 1 <= self.in_flight <= MAX_IN_FLIGHT:
+            raise UsageError(f"must be a whole number from 1 to {MAX_IN_FLIGHT}, not "
+                             f"{self.in_flight}",
+                             field="--in-flight" if in_flight is not None else "max_in_flight")
+        # judging again answers from the recordings: one at a time, in the recorded order
+        self.client.in_flight = 1 if replay is not None else self.in_flight
+        if self.staging is not None:
+            self.write_inputs(only, budget_s)
         # judging again takes no time on the target: the recorded refusals are replayed instead
         self.client.budget_ends = None if replay is not None else self.t0 + self.budget_s
         self.budget_spent_at: float | None = None  # seconds into the run
@@ -128,7 +140,7 @@ class Run:
         doc = {"profile": self.profile.id, "profile_version": self.profile.version,
                "profile_source": str(self.profile.source), "target_source": self.target.source,
                "target": spec, "secret_names": sorted(self.target.secrets),
-               "only": sorted(only), "budget_s": budget_s,
+               "only": sorted(only), "budget_s": budget_s, "in_flight": self.in_flight,
                "judged_again_from": str(self.replay.run_dir) if self.replay else None}
         if self.replay is not None:  # the run judged again keeps the original's inputs
             doc["target"] = self.replay.inputs["target"]
@@ -288,7 +300,8 @@ def pytest_configure(config: pytest.Config) -> None:
         out = config.getoption("--oup-out")
         run = Run(profile, target, Path(out) if out else None, config.getoption("--oup-only"),
                   [Path(p) for p in config.getoption("--oup-data-dir")],
-                  budget_s=config.getoption("--oup-budget", None), replay=replay)
+                  budget_s=config.getoption("--oup-budget", None), replay=replay,
+                  in_flight=config.getoption("--oup-in-flight", None))
     except UsageError as exc:
         raise pytest.UsageError(exc.one_line()) from None
     config.stash[RUN_KEY] = run

@@ -143,6 +143,8 @@ class RunInfo(BaseModel):
                                        "INCONCLUSIVE")
     median_answer_s: float | None = Field(default=None, description="Median time the target "
                                           "took to answer, over its last 20 answers")
+    in_flight: int | None = Field(default=None, description="Requests the run had in flight at "
+                                  "once at most (--in-flight, --polite, max_in_flight)")
 
 
 class ScoreRow(BaseModel):
@@ -287,7 +289,8 @@ def build_report(run: Any) -> dict[str, Any]:
         unreachable=run.unreachable, declared_classes=run.declared,
         declaration_evidence=run.declaration_id, data_sources=dict(run.data.used),
         run_budget_s=getattr(run, "budget_s", None),
-        median_answer_s=round(run.pace()[1], 3) if hasattr(run, "pace") else None)
+        median_answer_s=round(run.pace()[1], 3) if hasattr(run, "pace") else None,
+        in_flight=getattr(run, "in_flight", None))
     report = Report(run=info, summary=summary, classes=classes, findings=findings, rows=rows,
                     score=build_score(profile, rows))
     return json.loads(report.model_dump_json())

@@ -9,6 +9,8 @@ it), ``Inconclusive`` (could not decide, with the reason) or ``NotApplicable``
 
 from __future__ import annotations
 
+import threading
+
 from enum import Enum
 from typing import Any, Iterable
 
@@ -102,6 +104,7 @@ class Ledger:
 
 
 _ledger: Ledger | None = None
+_count_lock = threading.Lock()  # probes fanned out (EvidenceClient.fan_out) may count too
 
 
 def begin_check() -> Ledger:
@@ -119,8 +122,9 @@ def end_check() -> Ledger | None:
 
 def judged(what: str, n: int = 1) -> None:
     """Record that the running check judged ``n`` items of ``what`` ("features", "requests")."""
-    if _ledger is not None:
-        _ledger.items[what] = _ledger.items.get(what, 0) + int(n)
+    with _count_lock:
+        if _ledger is not None:
+            _ledger.items[what] = _ledger.items.get(what, 0) + int(n)
 
 
 def expect(condition: Any, message: str, *, expected: Any = None, actual: Any = None,
@@ -134,8 +138,9 @@ def expect(condition: Any, message: str, *, expected: Any = None, actual: Any = 
         if not condition:
             raise Inconclusive(f"precondition not met: {message}", evidence=evidence)
         return
-    if _ledger is not None:
-        _ledger.assertions += 1
+    with _count_lock:
+        if _ledger is not None:
+            _ledger.assertions += 1
     if not condition:
         raise CheckFailed(message, expected=expected, actual=actual, evidence=evidence,
                           requirement=requirement)

@@ -20,13 +20,12 @@ from urllib.parse import urljoin, urlsplit
 
 from oupcheck.evidence import Exchange
 from oupcheck.http import BodyUnusable, EvidenceClient
+# the suite's one OGC API - Features client layer (document shapes, links, paging); the
+# checks import these names from here
+from oupcheck.ogcapi import (  # noqa: F401
+    CONF, GEOJSON, HTML, JSON, OAS30_JSON, is_feature_collection, links, media, next_href,
+    parse_listing, rel)
 from oupcheck.verdicts import Inconclusive, expect
-
-JSON = "application/json"
-GEOJSON = "application/geo+json"
-HTML = "text/html"
-OAS30_JSON = "application/vnd.oai.openapi+json;version=3.0"
-CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 
 # which row judges a discovery step (named in the reason of an unmet precondition)
 OWNER = {
@@ -41,26 +40,10 @@ OWNER = {
 }
 
 
-def links(doc: Any) -> list[dict[str, Any]]:
-    """The well-formed links of a document (objects with a string href). A malformed one is
-    no link to follow; the schema rows (landingPage.yaml, link.yaml) FAIL it by its pointer."""
-    if isinstance(doc, dict) and isinstance(doc.get("links"), list):
-        return [lk for lk in doc["links"] if isinstance(lk, dict)
-                and isinstance(lk.get("href"), str)]
-    return []
-
-
-def rel(doc: Any, name: str) -> list[dict[str, Any]]:
-    return [lk for lk in links(doc) if lk.get("rel") == name]
-
-
-def media(value: str | None) -> str:
-    return (value or "").split(";")[0].strip().lower()
-
-
-def is_feature_collection(doc: Any) -> bool:
-    return isinstance(doc, dict) and doc.get("type") == "FeatureCollection" \
-        and isinstance(doc.get("features"), list)
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 @dataclass
@@ -105,6 +88,8 @@ class FeaturesAPI:
         self.http: EvidenceClient = run.client
         self.base = run.interface.url if run.interface.url.endswith("/") else run.interface.url + "/"
         self._cache: dict[str, Exchange] = {}
+        self._read: dict[tuple, Exchange] = {}  # plain GETs, read once per run
+        self._scans: dict[tuple, Scan | Inconclusive] = {}
 
     # -- bounded parameters ------------------------------------------------------------------
     def p(self, name: str, default: int) -> int:
@@ -112,15 +97,26 @@ class FeaturesAPI:
 
     # -- raw requests ------------------------------------------------------------------------
     def get(self, url: str, *, accept: str | None = JSON, **kw: Any) -> Exchange:
-        return self.http.get(urljoin(self.base, url), accept=accept, **kw)
-
-    def cached(self, key: str, url: str, accept: str = JSON) -> Exchange:
-        ex = self._cache.get(key)
+        """GET of a document. A plain GET (no headers or options of its own) is read once per
+        run: a later check asking the same URL with the same Accept is handed the recorded
+        exchange, cited as its evidence (the OGC ETS, too, judges one response for several
+        assertions). A check that needs an answer of its own passes a header, a note or
+        ``fresh=True``. A transport error is not kept."""
+        fresh = kw.pop("fresh", False)
+        full = urljoin(self.base, url)
+        if fresh or set(kw) - {"params"}:
+            return self.http.get(full, accept=accept, **kw)
+        params = kw.get("params") or {}
+        key = (full, accept, tuple(sorted((str(k), str(v)) for k, v in params.items())))
+        ex = self._read.get(key)
         if ex is None:
-            ex = self._cache[key] = self.get(url, accept=accept)
+            ex = self._read[key] = self.http.get(full, accept=accept, params=params or None)
         else:
             self.http.store.cite(ex)
         return ex
+
+    def cached(self, url: str, accept: str | None = JSON) -> Exchange:
+        return self.get(url, accept=accept)
 
     @staticmethod
     def json(ex: Exchange) -> Any:
@@ -146,7 +142,7 @@ class FeaturesAPI:
 
     # -- discovery (cached, cited) --------------------------------------------------------
     def landing_ex(self) -> Exchange:
-        return self.cached("landing", self.base)
+        return self.cached(self.base)
 
     def landing(self, *, pre: bool = True) -> dict[str, Any]:
         doc = self.ok_json(self.landing_ex(), "landing page", pre=pre, owner=OWNER["landing"])
@@ -156,19 +152,19 @@ class FeaturesAPI:
         return doc
 
     def conformance_ex(self) -> Exchange:
-        return self.cached("conformance", "conformance")
+        return self.cached("conformance")
 
     def collections_ex(self) -> Exchange:
-        return self.cached("collections", "collections")
+        return self.cached("collections")
 
     def collections(self, *, pre: bool = True) -> list[dict[str, Any]]:
         ex = self.collections_ex()
         doc = self.ok_json(ex, "/collections", pre=pre, owner=OWNER["collections"])
-        cols = doc.get("collections")
-        expect(isinstance(cols, list), "/collections has no 'collections' array"
+        listing = parse_listing(doc, ex)
+        expect(listing.has_array, "/collections has no 'collections' array"
                + (f" (judged by {OWNER['collections']})" if pre else ""), expected="array",
-               actual=type(cols).__name__, evidence=ex, pre=pre)
-        return [c for c in cols if isinstance(c, dict) and isinstance(c.get("id"), str)]
+               actual=type(doc.get("collections")).__name__, evidence=ex, pre=pre)
+        return listing.collections
 
     def sample_collections(self) -> list[dict[str, Any]]:
         cols = self.collections()
@@ -184,9 +180,9 @@ class FeaturesAPI:
         return f"collections/{cid}/items"
 
     def items(self, cid: str, accept: str | None = GEOJSON, **params: Any) -> Exchange:
-        return self.http.get(urljoin(self.base, self.items_url(cid)), accept=accept,
-                             params={k.replace("_", "-") if k == "bbox_crs" else k: v
-                                     for k, v in params.items()})
+        return self.get(self.items_url(cid), accept=accept,
+                        params={k.replace("_", "-") if k == "bbox_crs" else k: v
+                                for k, v in params.items()})
 
     def items_doc(self, cid: str, *, pre: bool = True, accept: str | None = GEOJSON,
                   **params: Any) -> tuple[Exchange, dict[str, Any]]:
@@ -207,10 +203,52 @@ class FeaturesAPI:
         ids = [str(f["id"]) for f in doc.get("features", []) if isinstance(f, dict) and "id" in f]
         return ex, ids
 
+    def feature(self, cid: str, fid: str) -> Exchange:
+        """GET of one feature (GeoJSON), read once per run and cited by every check using it."""
+        return self.cached(f"collections/{cid}/items/{fid}", accept=GEOJSON)
+
     def scan(self, cid: str, **params: Any) -> Scan:
         """Follow rel=next from the first page, bounded by max_features_scan (at most
         max_features_scan / page_limit pages). The first page is a precondition; paging
-        trouble ends the scan with a reason and never raises."""
+        trouble ends the scan with a reason and never raises.
+
+        A selection is read once per run: a later check is handed the same pages (cited as its
+        evidence), as the OGC ETS judges one response for several assertions. A transport
+        error is not kept, so a later check asks again."""
+        key = (cid, tuple(sorted((k, str(v)) for k, v in params.items())),
+               self.p("page_limit", 10), self.p("max_features_scan", 500))
+        kept = self._scans.get(key)
+        if kept is None:
+            try:
+                kept = self._scans[key] = self._scan(cid, **params)
+            except Inconclusive as exc:
+                self._scans[key] = exc
+                raise
+            return kept
+        if isinstance(kept, Inconclusive):
+            for ex in _as_list(kept.evidence):
+                self.http.store.cite(ex)
+            raise kept
+        for ex in kept.exchanges + kept.stop_evidence:
+            self.http.store.cite(ex)
+        return kept
+
+    def prefetch_scans(self, selections: list[tuple[str, dict[str, Any]]]) -> None:
+        """Read several selections at once (up to the run's in-flight bound): the probe phase
+        of a check that then judges each ``scan`` in order from what was read."""
+        self.http.fan_out([lambda c=cid, p=params: self.scan(c, **p)
+                           for cid, params in selections])
+
+    def prefetch(self, fetches: list[Any]) -> list[Any]:
+        """Run independent probes (callables) at once; their outcomes in order (``Done``)."""
+        return self.http.fan_out(fetches)
+
+    def each(self, probe: Any, items: Any) -> list[Any]:
+        """``probe(item)`` for every item at once: the probe phase of a check whose judge then
+        reads the same documents (read once per run) in its own order."""
+        return self.http.fan_out([lambda x=x: probe(x) for x in items])
+
+    def _scan(self, cid: str, **params: Any) -> Scan:
         limit = self.p("page_limit", 10)
         max_features = self.p("max_features_scan", 500)
         max_pages = max(1, max_features // limit)
@@ -226,7 +264,7 @@ class FeaturesAPI:
                 out.stopped = (f"bound reached: {len(out.features)} features in {len(out.pages)} "
                                f"pages (max_features_scan={max_features}); more pages follow")
                 return out
-            href = urljoin(ex.url, nxt[0].get("href", ""))
+            href = next_href(ex.url, doc) or ""
             if href in seen_urls:
                 out.stopped = f"paging cycle: rel=next of {ex.url} points to a page already read ({href})"
                 out.stop_evidence = [ex]
@@ -351,12 +389,3 @@ def parameter(doc: dict[str, Any], path: str, name: str) -> dict[str, Any] | Non
         if p.get("name") == name:
             return p
     return None
-
-
-OAF = "http://www.opengis.net/spec/ogcapi-features-1/1.0"
-
-
-def requirement(*ids: str):
-    """Marker naming the OGC requirement URIs (given as /req/... or /rec/...) a check verifies."""
-    import pytest
-    return pytest.mark.requirement(*(OAF + i for i in ids))

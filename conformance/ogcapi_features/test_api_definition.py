@@ -3,10 +3,11 @@
 import re
 from urllib.parse import urljoin
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect, judged
 
 from ..oas import external_refs, schema_errors, semantic_errors
-from .api import GEOJSON, HTML, JSON, find_path, links, media, rel, requirement
+from .api import GEOJSON, HTML, JSON, find_path, links, media, rel
 from .checks import server_error, status_text
 
 
@@ -121,15 +122,18 @@ def test_server_implements_declared_get_operations(oaf):
     ex_def, doc = oaf.service_desc()
     base = oaf.server_base(doc)
     tried = 0
+    # probe: every declared GET without a required query parameter, at once
+    probes = []
     for path, op in list(_operations(doc))[: oaf.p("max_openapi_paths", 25)]:
         concrete = _concrete(oaf, path)
-        if concrete is None:
-            continue
         required = [p for p in op.get("parameters", []) if isinstance(p, dict) and p.get("required")
                     and p.get("in") == "query"]
-        if required:
-            continue
-        ex = oaf.get(urljoin(base, concrete.lstrip("/")), accept=None)
+        if concrete is not None and not required:
+            probes.append((path, urljoin(base, concrete.lstrip("/"))))
+    answers = oaf.prefetch([lambda u=url: oaf.get(u, accept=None) for _, url in probes])
+    # judge, in the definition's order
+    for (path, _), answer in zip(probes, answers):
+        ex = answer.get()
         tried += 1
         expect(ex.status is not None and ex.status not in (404, 405, 501) and ex.status < 500,
                f"GET {path} is declared in the API definition but not implemented: "
@@ -150,18 +154,19 @@ def _declared(doc, path, status):
 
 def _probes(oaf, errors_only):
     cid = oaf.sample_collections()[0]["id"]
-    probes = []
+    calls = []
     if not errors_only:
-        probes += [("/", oaf.landing_ex()), ("/conformance", oaf.conformance_ex()),
-                   ("/collections", oaf.collections_ex()),
-                   ("/collections/{collectionId}/items", oaf.items(cid, limit=1))]
-    probes += [
-        ("/collections/{collectionId}/items", oaf.items(cid, limit="not-a-number")),
-        ("/collections/{collectionId}", oaf.get("collections/oupcheck-no-such-collection")),
+        calls += [("/", oaf.landing_ex), ("/conformance", oaf.conformance_ex),
+                  ("/collections", oaf.collections_ex),
+                  ("/collections/{collectionId}/items", lambda: oaf.items(cid, limit=1))]
+    calls += [
+        ("/collections/{collectionId}/items", lambda: oaf.items(cid, limit="not-a-number")),
+        ("/collections/{collectionId}", lambda: oaf.get("collections/oupcheck-no-such-collection")),
         ("/collections/{collectionId}/items/{featureId}",
-         oaf.get(f"collections/{cid}/items/oupcheck-no-such-feature", accept=GEOJSON)),
+         lambda: oaf.get(f"collections/{cid}/items/oupcheck-no-such-feature", accept=GEOJSON)),
     ]
-    return probes
+    answers = oaf.prefetch([call for _, call in calls])
+    return [(template, answer.get()) for (template, _), answer in zip(calls, answers)]
 
 
 # the probes that ask for something that does not exist or is invalid: a client error

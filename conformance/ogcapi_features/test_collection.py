@@ -1,8 +1,9 @@
 """Clause 7.14 Feature collection (/collections/{collectionId})."""
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import expect
 
-from .api import HTML, JSON, CONF, requirement
+from .api import HTML, JSON, CONF
 from .checks import alternate_covers, require_rel, status_text
 
 SAME = ("id", "title", "description", "extent", "itemType")

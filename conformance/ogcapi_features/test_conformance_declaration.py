@@ -3,9 +3,10 @@
 from urllib.parse import urljoin
 
 from oupcheck.http import BodyUnusable, json_type
+from oupcheck.marks import requirement
 from oupcheck.verdicts import Inconclusive, expect
 
-from .api import CONF, JSON, rel, requirement
+from .api import CONF, JSON, rel
 from .checks import status_text, validate_ogc_schema
 
 

@@ -1,8 +1,9 @@
 """Clause 8.3 Requirements class GeoJSON."""
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import expect, judged
 
-from .api import GEOJSON, JSON, media, requirement
+from .api import GEOJSON, JSON, media
 from .checks import feature_collection_problem, feature_problem
 
 

@@ -4,9 +4,10 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from oupcheck.http import BodyUnusable
+from oupcheck.marks import requirement
 from oupcheck.verdicts import expect, judged
 
-from .api import GEOJSON, HTML, JSON, media, requirement
+from .api import GEOJSON, HTML, JSON, media
 
 
 def _resources(oaf):
@@ -53,6 +54,7 @@ def _resource(url):
 @requirement("/req/html/definition")
 def test_html_available(oaf):
     paths = _resources(oaf)
+    oaf.each(lambda path: oaf.get(path, accept=HTML), paths)
     for path in paths:
         ex = oaf.get(path, accept=HTML)
         expect(ex.status == 200 and media(ex.content_type) == HTML,

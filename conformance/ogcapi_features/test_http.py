@@ -3,9 +3,10 @@ parameters, 7.7 caching, 7.8 CORS, 7.12 Link headers."""
 
 from urllib.parse import urljoin
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import Inconclusive, NotApplicable, expect, judged
 
-from .api import JSON, GEOJSON, find_path, free_form, parameter, query_parameters, requirement
+from .api import JSON, GEOJSON, find_path, free_form, parameter, query_parameters
 from .checks import server_error, status_text
 
 MISSING_COLLECTION = "oupcheck-no-such-collection"

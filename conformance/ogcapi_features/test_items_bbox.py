@@ -1,8 +1,9 @@
 """Clause 7.15.3 Parameter bbox."""
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import Inconclusive, expect, judged
 
-from .api import is_feature_collection, requirement
+from .api import is_feature_collection
 from .checks import (bbox_contains, bbox_intersects, collection_extent, geometry_bbox,
                      quarter_box, status_text)
 

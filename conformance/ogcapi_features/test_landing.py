@@ -1,8 +1,9 @@
 """Clause 7.2 API landing page; 9.1 links to the API definition (OpenAPI 3.0 class)."""
 
+from oupcheck.marks import requirement
 from oupcheck.verdicts import expect
 
-from .api import HTML, JSON, OAS30_JSON, CONF, media, rel, requirement
+from .api import HTML, JSON, OAS30_JSON, CONF, media, rel
 from .checks import alternate_covers, require_rel, status_text, validate_ogc_schema
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from oupcheck.http import BodyUnusable, EvidenceClient, json_at, json_type
+from oupcheck.http import BodyUnusable, EvidenceClient, json_at
+from oupcheck.ogcapi import CORE as OGC_CORE, FeaturesClient
 from oupcheck.verdicts import Inconclusive
 
-OGC_CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 NGSI_CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
 PROBE_TYPE = "OupcheckProbe"
 
@@ -84,33 +84,24 @@ def discover(endpoint: Any, http: EvidenceClient) -> Surface:
         ex = http.get(url, params={"type": PROBE_TYPE}, accept="application/json",
                       note="a valid query (the control that the entity endpoint answers)")
         return Surface("ngsi-ld", items_url=url, evidence=[ex], control=ex)
+    ogc = FeaturesClient(http, endpoint.base)
     try:
         if kind not in ("ogc-api-features",):
-            ex = http.get(endpoint.base + "conformance", accept="application/json",
-                          note="which standard API is this? (conformance declaration)")
+            ex, declared = ogc.declared_classes(
+                note="which standard API is this? (conformance declaration)")
             evidence.append(ex)
-            doc = EvidenceClient.json(ex) if ex.status == 200 else {}
-            if OGC_CORE not in (json_at(doc, "conformsTo") if isinstance(
-                    json_at(doc, "conformsTo"), list) else []):
+            if OGC_CORE not in declared:
                 return Surface("unknown", evidence=evidence)
-        ex = http.get(endpoint.base + "collections", accept="application/json",
-                      note="collections (to find data endpoints)")
-        evidence.append(ex)
-        doc = EvidenceClient.json(ex) if ex.status == 200 else {}
-        listing = json_at(doc, "collections")
-        cols = [c for c in listing if isinstance(json_at(c, "id"), str) and c["id"]] \
-            if isinstance(listing, list) else []
-        if not cols:
+        listing = ogc.collections(note="collections (to find data endpoints)")
+        evidence.append(listing.exchange)
+        if not listing.collections:
             return Surface("ogc-api-features", evidence=evidence, why=(
-                "/collections lists no collection with a string id (OGC 17-069r4 7.13.2): " + (
-                    f"/collections is {json_type(listing)}" if not isinstance(listing, list)
-                    else "the list is empty" if not listing else
-                    f"/collections/0 is {json_type(listing[0])}" if not isinstance(
-                        listing[0], dict) else
-                    f"/collections/0/id is {json_type(listing[0].get('id'))}")))
-        items = endpoint.base + f"collections/{cols[0]['id']}/items"
-        ex = http.get(items, params={"limit": 1}, accept="application/geo+json",
-                      note="one feature (to learn an id; the control that the items answer)")
+                "/collections lists no collection with a string id (OGC 17-069r4 7.13.2): "
+                + str(listing.why)))
+        cid = listing.collections[0]["id"]
+        items = ogc.items_url(cid)
+        ex = ogc.items(cid, limit=1,
+                       note="one feature (to learn an id; the control that the items answer)")
         evidence.append(ex)
         fdoc = EvidenceClient.json(ex) if ex.status == 200 else {}
         fid = json_at(fdoc, "features", 0, "id")

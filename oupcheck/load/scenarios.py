@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..http import EvidenceClient, json_at, json_type
+from ..http import EvidenceClient, json_at
 
 
 @dataclass(frozen=True)
@@ -95,27 +95,16 @@ def discover(scenario: str, client: EvidenceClient, data: dict[str, Any]) -> dic
 def _ogc(client: EvidenceClient, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("collections"):
         return data
-    ex = client.get("collections", accept="application/json",
-                    note="load: which collections to browse")
-    doc = EvidenceClient.json(ex) if ex.status == 200 else None
-    found = []
-    for c in json_at(doc, "collections") or []:
-        if not isinstance(json_at(c, "id"), str) or not c["id"]:
-            continue
-        bbox = json_at(c, "extent", "spatial", "bbox", 0)
-        interval = json_at(c, "extent", "temporal", "interval", 0)
-        found.append({"id": c["id"],
-                      "bbox": bbox if isinstance(bbox, list) and len(bbox) == 4 else None,
-                      "interval": interval if isinstance(interval, list) else None})
+    from ..ogcapi import FeaturesClient, extent
+    listing = FeaturesClient(client, client.base_url).collections(
+        note="load: which collections to browse")  # an unreadable body: BodyUnusable
+    found = [{"id": c["id"], "bbox": extent(c)[0], "interval": extent(c)[1]}
+             for c in listing.collections]
     limit = int(data.get("max_collections", 10))
     if not found:
-        listing = json_at(doc, "collections")
-        why = ("" if ex.status != 200 else
-               f": /collections is {json_type(listing)}" if not isinstance(listing, list) else
-               ": the list is empty" if not listing else
-               f": /collections/0 is {json_type(listing[0])}" if not isinstance(listing[0], dict)
-               else f": /collections/0/id is {json_type(listing[0].get('id'))}")
-        raise NothingToLoad(f"GET {ex.url} -> {ex.status}: no collections to load{why}")
+        ex = listing.exchange
+        raise NothingToLoad(f"GET {ex.url} -> {ex.status}: no collections to load: "
+                            f"{listing.why}")
     data["collections"] = found[:limit]
     return data
 

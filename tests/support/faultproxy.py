@@ -205,6 +205,14 @@ def _(req: Request) -> None:
     time.sleep(5)
 
 
+@request_fault("slow-50ms")
+def _(req: Request) -> None:
+    """Every request is forwarded after 50 ms: a platform across a city's network (the
+    in-flight benchmark, bench/in_flight_bench.py)."""
+    import time
+    time.sleep(0.05)
+
+
 @request_fault("unknown-param-400")
 def _(req: Request) -> Response | None:
     """Repair: answer 400 to a query parameter the path does not know (pygeoapi ignores them)."""
@@ -360,11 +368,20 @@ class FaultProxy:
         qs = req.query_string
         url = self.upstream + req.path + (f"?{qs}" if qs else "")
         method = "GET" if req.method == "HEAD" else req.method
-        try:
-            r = session.request(method, url, headers=headers, data=req.body or None,
-                                allow_redirects=False, timeout=self.timeout)
-        except requests.RequestException as exc:
-            return Response.exception(502, "BadGateway", f"upstream {url}: {exc}")
+        for attempt in (1, 2):
+            try:
+                r = session.request(method, url, headers=headers, data=req.body or None,
+                                    allow_redirects=False, timeout=self.timeout)
+                break
+            except requests.ConnectionError as exc:
+                # the upstream closed a kept-alive connection as this request went out (a
+                # race of the proxy, not a behaviour of the platform): a GET is sent again on
+                # a new connection, once
+                session.close()
+                if attempt == 2 or method != "GET":
+                    return Response.exception(502, "BadGateway", f"upstream {url}: {exc}")
+            except requests.RequestException as exc:
+                return Response.exception(502, "BadGateway", f"upstream {url}: {exc}")
         return Response(r.status_code, CaseInsensitiveDict(r.headers), r.content)
 
     def rewrite(self, resp: Response, base: str) -> None:

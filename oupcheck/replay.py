@@ -62,6 +62,8 @@ class Replay:
         self.run_dir = Path(run_dir)
         self.current_test = current_test  # () -> the running check's id
         ev = self.run_dir / "evidence.jsonl"
+        if not ev.is_file() and (self.run_dir / "evidence.jsonl.gz").is_file():
+            ev = self.run_dir / "evidence.jsonl.gz"  # a run kept compressed (a recording)
         if not ev.is_file():
             raise UsageError("no evidence.jsonl in it (is it the --out folder of an oupcheck "
                              "run?)", source=str(run_dir))
@@ -71,8 +73,11 @@ class Replay:
         self.last: dict[tuple[str, str], dict[str, Any]] = {}
         self.probes: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
         self.by_shape: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
-        self.by_note: dict[str, list[str]] = defaultdict(list)  # note -> recorded URLs in order
-        with ev.open(encoding="utf-8") as fh:
+        # (note, check) -> the URLs the check sent with that note, in order
+        self.by_note: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        import gzip
+        with (gzip.open(ev, "rt", encoding="utf-8") if ev.suffix == ".gz"
+              else ev.open(encoding="utf-8")) as fh:
             for n, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
@@ -86,7 +91,7 @@ class Replay:
                     self.http[key].append(rec)
                     self.by_shape[(key[0], token_free(key[1]))].append(rec)
                     if rec.get("note"):
-                        self.by_note[rec["note"]].append(key[1])
+                        self.by_note[(rec["note"], rec.get("test"))].append(key[1])
                 else:
                     self.probes[(str(rec.get("kind")), key[1])].append(rec)
         self.refused: dict[str, list[str]] = {}  # test -> what it tried that is not replayable
@@ -113,11 +118,11 @@ class Replay:
         return rec
 
     def recorded_param(self, url: str, name: str, note: str) -> list[Any]:
-        """The values of query parameter NAME the run sent to URL with NOTE, in its order (the
-        generated inputs of a fuzz row)."""
+        """The values of query parameter NAME the running check sent to URL with NOTE, in its
+        order (the generated inputs of a fuzz row; two rows may generate for one parameter)."""
         from urllib.parse import parse_qs, urlsplit
         out: list[Any] = []
-        for u in self.by_note.get(note, []):
+        for u in self.by_note.get((note, self.current_test()), []):
             if not u.startswith(url.split("?")[0]):
                 continue
             values = parse_qs(urlsplit(u).query, keep_blank_values=True).get(name)
@@ -188,6 +193,8 @@ class ReplayClient(EvidenceClient):
         if "body_stored" in resp:
             ex.body = unpack_body(resp["body_stored"], self.limits.max_body_bytes)
             ex.body_stored_truncated = bool(resp.get("body_stored_truncated"))
+            if ex.body_excerpt is None and ex.body:  # a recording that keeps the full body only
+                ex.body_excerpt = ex.body[: self.limits.excerpt_bytes].decode("utf-8", "replace")
         else:  # a run that stored excerpts only
             ex.body = (ex.body_excerpt or "").encode()
             ex.body_stored_truncated = ex.excerpt_truncated

@@ -68,10 +68,18 @@ def _campaign(run, http, items, judge):
         replay = getattr(run, "replay", None)
         if replay is not None:
             # judging again: the values the run generated, in its order (hypothesis's search
-            # adapts to timing, so it is not asked to generate them twice)
+            # adapts to timing, so it is not asked to generate them twice). Hypothesis ends a
+            # failing search by running its minimal example once more: the last failure
+            # recorded is the one the run reported
             def probe():
+                last = None
                 for value in replay.recorded_param(items_url, name, note):
-                    attempt(value)
+                    try:
+                        attempt(value)
+                    except CheckFailed as exc:
+                        last = exc
+                if last is not None:
+                    raise last
         else:
             probe = seed(int(run.param("fuzz_seed", 20261127)))(settings(
                 max_examples=examples, deadline=None, database=None, derandomize=False,

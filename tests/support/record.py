@@ -1,0 +1,111 @@
+"""Record real platforms for the judges' offline tests (issue 13).
+
+    .venv/bin/python -m tests.support.record [NAME ...]
+
+starts each real platform on 127.0.0.1 (pygeoapi, nginx before it), runs its profile with one
+request at a time (``--polite``: the evidence ids are then in a fixed order), and keeps the
+run in ``tests/recordings/NAME/``:
+
+- ``evidence.jsonl.gz``: every exchange with its full body (``body_stored``); the 64 KiB
+  excerpt and the curl line are left out where the full body is kept (replay derives the
+  excerpt from the body);
+- ``run-inputs.json``: what the run was asked;
+- ``report.json``: the run's rows (requirement, level, verdict, message) and outcome, what
+  ``oupcheck rejudge`` compares with.
+
+``tests/test_recordings.py`` judges every recording again, without any network, and asserts
+the recorded verdicts and messages. Re-record after a change of what a check asks the target
+(a new probe shows as an INCONCLUSIVE "not recorded" row there).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDINGS = ROOT / "tests" / "recordings"
+
+# name -> (how the platform is started, the profile)
+PLAN = {
+    "pygeoapi-ogc-api-features-1": ("demo", "ogc-api-features-1"),
+    "nginx-pygeoapi-security-baseline": ("demo", "security-baseline"),
+    "nginx-pygeoapi-nl-api-design-rules-2.1.0": ("demo", "nl-api-design-rules-2.1.0"),
+    "pygeoapi-lock-in": ("pygeoapi", "lock-in"),
+}
+
+
+def _oupcheck(*args: str, env: dict[str, str]) -> None:
+    res = subprocess.run([sys.executable, "-m", "oupcheck.cli", *args], env=env,
+                         capture_output=True, text=True, timeout=900)
+    if res.returncode not in (0, 1, 3):
+        raise SystemExit(f"oupcheck {' '.join(args)}: exit {res.returncode}\n{res.stderr[-2000:]}")
+
+
+def record(name: str, env: dict[str, str], work: Path) -> Path:
+    how, profile = PLAN[name]
+    if how == "demo":
+        _oupcheck("demo", "--profile", profile, "--polite", "--out", str(work / name), env=env)
+        run = work / name / profile / "report"
+    else:
+        from oupcheck.platforms import pygeoapi
+        proc, url = pygeoapi.server(work / f"{name}-platform")
+        proc.start()
+        try:
+            run = work / name / "report"
+            run.parent.mkdir(parents=True, exist_ok=True)
+            _oupcheck("run", "--profile", profile, "--target", url, "--polite", "--quiet",
+                      "--out", str(run), env=env)
+        finally:
+            proc.stop()
+    return keep(run, RECORDINGS / name)
+
+
+def keep(run: Path, dest: Path) -> Path:
+    """The parts of a run folder that judging it again needs, made small."""
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    shutil.copy(run / "run-inputs.json", dest / "run-inputs.json")
+    with (run / "evidence.jsonl").open(encoding="utf-8") as src, \
+            gzip.open(dest / "evidence.jsonl.gz", "wt", encoding="utf-8", compresslevel=9) as out:
+        for line in src:
+            rec = json.loads(line)
+            resp = rec.get("response") or {}
+            if resp.get("body_stored"):
+                resp["body"] = None
+                rec.pop("curl", None)
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    doc = json.loads((run / "report.json").read_text("utf-8"))
+    slim = {"run": {k: doc["run"][k] for k in ("profile", "profile_version", "target_url",
+                                                "started", "requests", "in_flight")},
+            "summary": {k: doc["summary"][k] for k in ("outcome", "exit_code")},
+            "rows": [{k: r.get(k) for k in ("requirement", "level", "verdict", "message")}
+                     for r in doc["rows"]]}
+    (dest / "report.json").write_text(json.dumps(slim, ensure_ascii=False, indent=1) + "\n",
+                                      encoding="utf-8")
+    return dest
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(PLAN)
+    unknown = [n for n in names if n not in PLAN]
+    if unknown:
+        raise SystemExit(f"unknown recording {unknown[0]!r} (known: {', '.join(PLAN)})")
+    env = dict(os.environ)
+    env.setdefault("OUPCHECK_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            dest = record(name, env, Path(tmp))
+            size = sum(p.stat().st_size for p in dest.iterdir())
+            print(f"{name}: {size // 1024} KiB in {dest.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -182,26 +182,45 @@ class ReplayClient(EvidenceClient):
             if not ex.error.startswith("not sent:"):
                 self._answered(where, ex.error)
             raise TransportError(ex.error, ex.id)
-        ex.status = resp.get("status")
-        ex.http_version = resp.get("http_version")
-        ex.reason = resp.get("reason")
-        ex.response_headers = dict(resp.get("headers") or {})
-        ex.body_bytes = int(resp.get("body_bytes") or 0)
-        ex.body_capped = bool(resp.get("body_capped"))
-        ex.body_excerpt = resp.get("body")
-        ex.excerpt_truncated = bool(resp.get("excerpt_truncated"))
-        if "body_stored" in resp:
-            ex.body = unpack_body(resp["body_stored"], self.limits.max_body_bytes)
-            ex.body_stored_truncated = bool(resp.get("body_stored_truncated"))
-            if ex.body_excerpt is None and ex.body:  # a recording that keeps the full body only
-                ex.body_excerpt = ex.body[: self.limits.excerpt_bytes].decode("utf-8", "replace")
-        else:  # a run that stored excerpts only
-            ex.body = (ex.body_excerpt or "").encode()
-            ex.body_stored_truncated = ex.excerpt_truncated
+        answer(ex, resp, self.limits.max_body_bytes, self.limits.excerpt_bytes)
         self._answered(where, None)
         if record:
             self.store.add(ex)
         return ex
+
+
+def answer(ex: Exchange, resp: dict[str, Any], max_body: int, excerpt_bytes: int) -> Exchange:
+    """Give ``ex`` the recorded answer ``resp`` (a record's ``response``), full body included."""
+    ex.status = resp.get("status")
+    ex.http_version = resp.get("http_version")
+    ex.reason = resp.get("reason")
+    ex.response_headers = dict(resp.get("headers") or {})
+    ex.body_bytes = int(resp.get("body_bytes") or 0)
+    ex.body_capped = bool(resp.get("body_capped"))
+    ex.body_excerpt = resp.get("body")
+    ex.excerpt_truncated = bool(resp.get("excerpt_truncated"))
+    if "body_stored" in resp:
+        ex.body = unpack_body(resp["body_stored"], max_body)
+        ex.body_stored_truncated = bool(resp.get("body_stored_truncated"))
+        if ex.body_excerpt is None and ex.body:  # a recording that keeps the full body only
+            ex.body_excerpt = ex.body[:excerpt_bytes].decode("utf-8", "replace")
+    else:  # a run that stored excerpts only
+        ex.body = (ex.body_excerpt or "").encode()
+        ex.body_stored_truncated = ex.excerpt_truncated
+    return ex
+
+
+def recorded_exchange(rec: dict[str, Any], max_body: int = 20 * 2**20,
+                      excerpt_bytes: int = 65536) -> Exchange:
+    """One HTTP record of an evidence file as the Exchange a judge reads (tests of the pure
+    judges on recordings)."""
+    req = rec.get("request") or {}
+    ex = Exchange(id=rec["id"], seq=int(rec.get("seq") or 0), method=str(req.get("method")),
+                  url=str(req.get("url")), request_headers=dict(req.get("headers") or {}),
+                  request_body=req.get("body"), started=rec.get("started") or "",
+                  elapsed_ms=rec.get("elapsed_ms"), error=rec.get("error"), note=rec.get("note"),
+                  test=rec.get("test"))
+    return answer(ex, rec["response"], max_body, excerpt_bytes) if rec.get("response") else ex
 
 
 class NetworkGuard:

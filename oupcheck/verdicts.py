@@ -10,7 +10,6 @@ it), ``Inconclusive`` (could not decide, with the reason) or ``NotApplicable``
 from __future__ import annotations
 
 import threading
-
 from enum import Enum
 from typing import Any, Iterable
 
@@ -152,3 +151,50 @@ def short(value: Any, limit: int = 300) -> Any:
         return value
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Judgement:
+    """What a pure judge concluded from recorded exchanges, without I/O: the verdict, its
+    message (for a PASS, what was seen), expected/actual, the evidence (exchanges), what would
+    decide an undecided row, and what it judged (``counted``: (what, how many) for the
+    ledger; ``assertions``: how many rules it applied). A check hands it to ``settle``."""
+
+    __slots__ = ("verdict", "message", "evidence", "expected", "actual", "decide", "counted",
+                 "assertions")
+
+    def __init__(self, verdict: Verdict, message: str, *, evidence: Any = None,
+                 expected: Any = None, actual: Any = None, decide: str | None = None,
+                 counted: list[tuple[str, int]] | None = None, assertions: int = 0):
+        self.verdict, self.message, self.evidence = verdict, message, evidence
+        self.expected, self.actual, self.decide = expected, actual, decide
+        self.counted, self.assertions = counted or [], assertions
+
+    def __repr__(self) -> str:
+        return f"Judgement({self.verdict.value}, {self.message!r})"
+
+
+def tally(j: Judgement) -> None:
+    """Count in the running check's ledger what a pure judge judged."""
+    with _count_lock:
+        if _ledger is not None:
+            _ledger.assertions += j.assertions
+    for what, n in j.counted:
+        judged(what, n)
+
+
+def settle(j: Judgement, observe: Any = None) -> None:
+    """Make a pure judge's conclusion the check's outcome: count what it judged, then return
+    (PASS, its message given to ``observe``) or raise the outcome of its verdict."""
+    tally(j)
+    if j.verdict is Verdict.PASS:
+        if observe is not None and j.message:  # no message: the ledger says what was judged
+            observe(j.message)
+        return
+    if j.verdict is Verdict.FAIL:
+        raise CheckFailed(j.message, expected=j.expected, actual=j.actual, evidence=j.evidence)
+    if j.verdict is Verdict.INCONCLUSIVE:
+        raise Inconclusive(j.message, evidence=j.evidence, decide=j.decide)
+    if j.verdict is Verdict.NOT_APPLICABLE:
+        raise NotApplicable(j.message, evidence=j.evidence)
+    raise ValueError(f"a judge cannot give {j.verdict.value}: ERROR is the suite's, not a "
+                     "judgement")

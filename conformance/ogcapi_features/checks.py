@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from urllib.parse import urljoin
 
 from oupcheck.evidence import Exchange
-from oupcheck.verdicts import CheckFailed, expect
+from oupcheck.verdicts import CheckFailed, Judgement, Verdict, expect
 
 from .api import links, rel
 
@@ -289,3 +289,75 @@ def temporal_property(features: list[dict[str, Any]], begin: datetime, end: date
 
 def resolve(ex: Exchange, href: str) -> str:
     return urljoin(ex.url, href)
+
+
+# -- /req/core/fc-bbox-response: a pure judge over the recorded scans -----------------------
+
+def box_around(boxes: Iterable[tuple[float, ...] | None]) -> list[float] | None:
+    """The box around the features' bounding boxes (None when no feature has a geometry)."""
+    known = [fb for fb in boxes if fb]
+    if not known:
+        return None
+    return [min(x[0] for x in known), min(x[1] for x in known),
+            max(x[2] for x in known), max(x[3] for x in known)]
+
+
+def quarters(b: list[float]) -> list[tuple[float, float, float, float]]:
+    w, s, e, n = b
+    mx, my = w + (e - w) / 2, s + (n - s) / 2
+    return [(w, s, mx, my), (mx, s, e, my), (w, my, mx, n), (mx, my, e, n)]
+
+
+def separating_box(b: list[float], boxes: dict[str, Any]) -> tuple[float, ...] | None:
+    """A quarter of ``b`` that holds some of the features read and leaves out others (the
+    lower-left one first, as /conf/core/fc-bbox-response's own example); None when none
+    does. A box that selects nothing, or everything, proves nothing."""
+    for cand in [quarter_box(b)] + quarters(b)[1:]:
+        inside = [i for i, fb in boxes.items() if fb and bbox_contains(list(cand), fb)]
+        outside = [i for i, fb in boxes.items() if fb and not bbox_intersects(fb, cand)]
+        if inside and outside:
+            return cand
+    return None
+
+
+def judge_bbox_selection(cid: str, box: tuple[float, ...], boxes: dict[str, Any],
+                         selected: list[dict[str, Any]], complete: bool, *, shown: str,
+                         source: str, selected_ev: list[Exchange],
+                         everything_ev: list[Exchange], why_incomplete: str = "") -> Judgement:
+    """OGC 17-069r4 /req/core/fc-bbox-response A and C over recorded scans: every feature of
+    the box's selection intersects the box (A); every feature read that lies inside the box,
+    or has no geometry, is selected (C; judged only when the selection was read to its end).
+    ``boxes``: id -> bounding box (None: no geometry) of every feature of the collection read;
+    ``shown``: the bbox value as sent. INCONCLUSIVE: the selection was not read to its end."""
+    returned = len(selected)
+    ids, applied = set(), 0
+    for f in selected:
+        ids.add(str(f.get("id")))
+        fb = geometry_bbox(f.get("geometry"))
+        applied += 1
+        if not (fb is None or bbox_intersects(fb, box)):
+            return Judgement(Verdict.FAIL, f"bbox query on {cid} returned a feature that does "
+                             "not intersect the box", expected=f"intersects {list(box)}",
+                             actual={"id": f.get("id"), "bbox": fb}, evidence=selected_ev,
+                             assertions=applied)
+    counted = [("features returned for the box", returned)]
+    if not complete:
+        return Judgement(Verdict.INCONCLUSIVE, f"{cid}: features inside the box were not "
+                         f"compared: the box's selection was not read to its end "
+                         f"({why_incomplete})", counted=counted, assertions=applied)
+    must = [i for i, fb in boxes.items() if fb is None or bbox_contains(list(box), fb)]
+    for fid in must:
+        applied += 1
+        if fid not in ids:
+            return Judgement(
+                Verdict.FAIL, f"bbox query on {cid} left out a feature that lies inside the box"
+                if boxes[fid] else f"bbox query on {cid} left out a feature without a geometry "
+                "(C: the bbox parameter SHALL match those too)",
+                expected=f"feature {fid} selected", actual=f"{len(ids)} features selected",
+                evidence=selected_ev[:1] + everything_ev[-1:], counted=counted,
+                assertions=applied)
+    return Judgement(Verdict.PASS, f"met: bbox {shown} (a quarter of {source}) on {cid} "
+                     f"returned {returned} features, all intersecting it, including the "
+                     f"{len(must)} of {len(boxes)} features read that lie inside it",
+                     counted=counted + [("features inside the box", len(must))],
+                     assertions=applied)

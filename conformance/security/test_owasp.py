@@ -19,17 +19,13 @@ import pytest
 from oupcheck.errors import TransportError
 from oupcheck.http import EvidenceClient
 from oupcheck.marks import requirement
-from oupcheck.verdicts import CheckFailed, Inconclusive, expect, judged
+from oupcheck.verdicts import CheckFailed, Inconclusive, judged, settle
 
 from ..versions import expect_previous_version_retired
+from .owasp import (judge_body_size, judge_exposures, judge_object_access, judge_page_size,
+                    judge_write)
 from .surface import PROBE_TYPE, discover, need_data
 
-REFUSED = {401, 403, 405, 501}
-# a 4xx whose text names the write itself as refused (not the payload): pygeoapi's
-# "Collection is not editable", "read-only", "forbidden", "authentication required" ...
-REFUSAL_TEXT = re.compile(r"not editable|read[- ]only|forbidden|unauthori[sz]ed|authenticat|"
-                          r"permission|not permitted|access denied|method not allowed|"
-                          r"credential", re.I)
 DECIDE_IDENTITIES = "add two identities (credentials and the objects each owns) to the target file"
 DECIDE_WRITES = "set writes_allowed: true in the target file"
 DECIDE_PERSON = ("a person must judge the named answers: they refuse the write without naming "
@@ -41,30 +37,17 @@ def surface(endpoint, http):
     return discover(endpoint, http)
 
 
-def _judge_write(ex, valid: bool) -> str:
-    """"accepted", "refused" or "undecided" for one write answer. 401/403/405/501 refuse by
-    their HTTP meaning whatever the body; another 4xx refuses only when the payload was valid
-    for the interface and the answer's text names the write itself as refused (a 400 to a
-    malformed payload, a 404 for an absent id or a 415/422 say nothing about credentials)."""
-    if 200 <= ex.status < 300:
-        return "accepted"
-    if ex.status in REFUSED:
-        return "refused"
-    if valid and 400 <= ex.status < 500 and ex.status not in (404, 409, 415, 422) \
-            and REFUSAL_TEXT.search(ex.body_excerpt or ""):
-        return "refused"
-    return "undecided"
-
-
 def _write_campaign(http, surface, probes, auth, who: str):
-    """Send the probes; FAIL on the first accepted write (cleaning up what it created)."""
+    """Send the probes; FAIL on the first accepted write (cleaning up what it created). The
+    answers are judged one by one as they come (``judge_write``, pure): once a write was
+    accepted no further write is sent, so a vulnerable server gets as little as possible."""
     refused, undecided = [], []
     for method, url, body, media, valid in probes:
         ex = http.request(method, url, json_body=body, auth=auth,
                           headers={"Content-Type": media} if body is not None else None,
                           note=f"{method} {who}: must be refused"
                                + ("" if valid else " (deliberately not a valid write)"))
-        verdict = _judge_write(ex, valid)
+        verdict = judge_write(ex, valid)
         if verdict == "accepted":
             if method in ("POST", "PUT"):
                 _cleanup(http, surface.created_urls(method, ex.header("location"), body))
@@ -121,44 +104,7 @@ def test_page_size_capped(oup_run, surface, http):
     ex = http.get(surface.items_url, params=params,
                   accept="application/json" if ngsi else "application/geo+json",
                   note="a huge page size must be capped or refused")
-    ctl = surface.control
-    if 400 <= ex.status < 500:
-        judged("huge page sizes refused (a normal one answered)", 1)
-        oup_run.observe(f"limit={huge} is refused with HTTP {ex.status}, while the same read "
-                        f"with a normal page size is answered HTTP {ctl.status}")
-        return
-    expect(ex.status == 200, "a huge page size was not answered with a page or a 4xx",
-           expected="200 with a capped page, or 400", actual=f"HTTP {ex.status}", evidence=ex)
-    if ex.body_capped:
-        raise CheckFailed("the response to a huge page size exceeds the body cap",
-                          expected=f"<= {cap} items", actual=f">{ex.body_bytes} bytes", evidence=ex)
-    doc = EvidenceClient.json(ex)
-    if ngsi:
-        items = doc if isinstance(doc, list) else []
-        total = ex.header("ngsild-results-count")
-        more = "rel=\"next\"" in (ex.header("link") or "").replace("'", '"')
-    else:
-        items = (doc.get("features") or []) if isinstance(doc, dict) else []
-        total = doc.get("numberMatched") if isinstance(doc, dict) else None
-        more = any(isinstance(ln, dict) and ln.get("rel") == "next"
-                   for ln in (doc.get("links") or [] if isinstance(doc, dict) else []))
-    n = len(items)
-    judged("items in the huge page", n)
-    expect(n <= cap, "a huge page size is not capped", expected=f"<= {cap} items per page",
-           actual=f"{n} items", evidence=ex)
-    try:
-        total = int(total) if total is not None else None
-    except (TypeError, ValueError):
-        total = None
-    if more or (total is not None and total > n):
-        oup_run.observe(f"limit={huge} is capped: {n} items returned"
-                        + (f" of {total}" if total is not None else "") + " with a next page")
-        return
-    raise Inconclusive(f"limit={huge} returned {n} items and no further page"
-                       + (f" ({total} matched)" if total is not None else "")
-                       + ": the whole collection fits in one page, so a cap is not shown",
-                       evidence=ex, decide="point the target at a collection with more items "
-                                           "than max_page_size, or lower max_page_size")
+    settle(judge_page_size(ex, surface.control, huge=huge, cap=cap, ngsi=ngsi), oup_run.observe)
 
 
 @requirement("owasp-api:API4-body-size")
@@ -208,21 +154,8 @@ def test_oversized_body_refused(oup_run, surface, endpoint, http):
         raise
     if 200 <= ex.status < 300 and big_obj is not None:
         _cleanup(http, surface.created_urls("POST", ex.header("location"), big_obj))
-    expect(not 200 <= ex.status < 300, "an oversized request body was accepted",
-           expected="413 (or another 4xx)", actual=f"HTTP {ex.status}", evidence=[ctl, ex])
-    if ex.status == ctl.status:
-        raise Inconclusive(f"the oversized body got HTTP {ex.status}, and so did the same POST "
-                           f"with a small body: the answer is not about the size, so no limit "
-                           "is shown", evidence=[ctl, ex],
-                           decide=None if writes else DECIDE_WRITES)
-    if ex.status == 413:
-        judged("oversized bodies refused with 413", 1)
-        oup_run.observe(f"a {size}-byte body is refused with HTTP 413 (the same POST with a "
-                        f"small body: HTTP {ctl.status})")
-        return
-    expect(400 <= ex.status < 500, "an oversized request body was not refused",
-           expected="413 (or another 4xx)", actual=f"HTTP {ex.status} (a small body: HTTP "
-                                                   f"{ctl.status})", evidence=[ctl, ex])
+    settle(judge_body_size(ctl, ex, size=size, decide=None if writes else DECIDE_WRITES),
+           oup_run.observe)
 
 
 PROBE_PATHS = [  # path, what a real exposure looks like in the body
@@ -244,13 +177,14 @@ def test_no_exposed_debug_paths(endpoint, http):
     endpoint.require_api(http, "which paths it exposes")
     p = urlsplit(endpoint.base)
     roots = {endpoint.base, urlunsplit((p.scheme, p.netloc, "/", "", ""))}
-    for root in sorted(roots):
-        for path, signature, what in PROBE_PATHS:
-            ex = http.get(root + path, auth=False, note=f"must not expose a {what}")
-            exposed = ex.status == 200 and signature.search(ex.body_excerpt or "")
-            expect(not exposed, f"{what} is reachable without authentication",
-                   expected="404 / 401 / 403", actual=f"HTTP {ex.status} with {what} content",
-                   evidence=ex)
+    asked = [(root + path, signature, what) for root in sorted(roots)
+             for path, signature, what in PROBE_PATHS]
+    # probe: the paths at once (read-only GETs); judge: in order, from the recordings
+    answers = http.fan_out([lambda u=url, w=what: http.get(u, auth=False,
+                                                          note=f"must not expose a {w}")
+                            for url, _, what in asked])
+    settle(judge_exposures([(done.get(), signature, what)
+                            for done, (_, signature, what) in zip(answers, asked)]))
 
 
 @requirement("owasp-api:API9-old-versions")
@@ -291,10 +225,7 @@ def test_objects_of_one_user_are_not_readable_by_another(oup_run, endpoint, http
                     continue
                 ex = http.get(url, accept="application/json", auth=cred(other.credential),
                               note=f"{other.credential} reads {owner.credential}'s object")
-                expect(ex.status in (401, 403, 404),
-                       f"{other.credential} can read an object of {owner.credential}",
-                       expected="401, 403 or 404", actual=f"HTTP {ex.status}",
-                       evidence=[own, ex])
+                settle(judge_object_access(own, ex, owner.credential, other.credential))
 
 
 @requirement("owasp-api:API5-function-level-authorisation")

@@ -1,0 +1,175 @@
+"""The pure judges on what real platforms answered (issue 13): exchanges of the recordings in
+tests/recordings/ (real pygeoapi, and nginx before it) are handed to the judges directly. Each
+judge PASSes on the real answer and FAILs (or stays undecided) on the same answer with one
+defect put in, without any server."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from conformance.ogcapi_features.checks import (geometry_bbox, judge_bbox_selection,
+                                                separating_box)
+from conformance.security.owasp import (judge_body_size, judge_exposures, judge_page_size,
+                                        judge_write)
+from conformance.security.test_owasp import PROBE_PATHS
+from oupcheck.replay import recorded_exchange
+from oupcheck.verdicts import Verdict
+
+RECORDINGS = Path(__file__).parent / "recordings"
+OGC = "pygeoapi-ogc-api-features-1"
+SECURITY = "nginx-pygeoapi-security-baseline"
+
+
+@lru_cache(maxsize=None)
+def records(name: str) -> tuple[dict, ...]:
+    with gzip.open(RECORDINGS / name / "evidence.jsonl.gz", "rt", encoding="utf-8") as fh:
+        return tuple(json.loads(line) for line in fh if line.strip())
+
+
+def exchange(name: str, note: str):
+    rec = next(r for r in records(name) if r.get("note") == note)
+    return recorded_exchange(rec)
+
+
+def _items_pages(cid: str, **only):
+    """The recorded 200 pages of a collection's items whose query has exactly ``only`` besides
+    limit and offset (pygeoapi pages by offset)."""
+    out = []
+    for rec in records(OGC):
+        u = urlsplit(rec["request"]["url"])
+        if not u.path.endswith(f"/collections/{cid}/items") or rec["request"]["method"] != "GET":
+            continue
+        q = {k: v[0] for k, v in parse_qs(u.query).items() if k not in ("limit", "offset")}
+        if q == only and (rec.get("response") or {}).get("status") == 200 \
+                and "geo+json" in (rec["request"]["headers"].get("Accept") or ""):
+            out.append(recorded_exchange(rec))
+    return out
+
+
+def _features(pages):
+    seen = {}
+    for ex in pages:
+        for f in json.loads(ex.body)["features"]:
+            seen.setdefault(str(f.get("id")), f)
+    return list(seen.values())
+
+
+@pytest.fixture(scope="module")
+def bbox_case():
+    """utrecht-luchtkwaliteit as pygeoapi answered it: the whole collection and the selection
+    of the quarter box the run sent."""
+    cid = "utrecht-luchtkwaliteit"
+    everything = _features(_items_pages(cid))
+    boxes = {str(f.get("id")): geometry_bbox(f.get("geometry")) for f in everything}
+    sent = sorted({parse_qs(urlsplit(r["request"]["url"]).query)["bbox"][0] for r in records(OGC)
+                   if f"/collections/{cid}/items" in r["request"]["url"]
+                   and "bbox=" in r["request"]["url"] and "datetime" not in r["request"]["url"]})
+    # the box of fc-bbox-response's probe: one that selects some features, not all
+    for value in sent:
+        pages = _items_pages(cid, bbox=value)
+        if 0 < len(_features(pages)) < len(everything):
+            box = tuple(float(v) for v in value.split(","))
+            return cid, box, boxes, _features(pages), pages, len(everything)
+    raise AssertionError(f"the recording holds no bbox selection that separates {cid}: {sent}")
+
+
+def _judge(case, selected=None, complete=True):
+    cid, box, boxes, sel, pages, _ = case
+    return judge_bbox_selection(cid, box, boxes, sel if selected is None else selected, complete,
+                                shown=",".join(map(str, box)), source="its extent",
+                                selected_ev=pages, everything_ev=pages)
+
+
+def test_bbox_judge_passes_pygeoapis_real_selection(bbox_case):
+    j = _judge(bbox_case)
+    assert j.verdict is Verdict.PASS, j
+    assert "all intersecting it" in j.message and j.assertions > 10
+    cid, box, boxes, *_ = bbox_case
+    # the box separates the features read (some inside, some outside), so a PASS shows
+    # filtering: the judge's own box choice finds a separating box on these features too
+    assert separating_box([min(b[0] for b in boxes.values() if b),
+                           min(b[1] for b in boxes.values() if b),
+                           max(b[2] for b in boxes.values() if b),
+                           max(b[3] for b in boxes.values() if b)], boxes) is not None
+    assert 0 < len(bbox_case[3]) < bbox_case[5]
+
+
+def test_bbox_judge_fails_a_left_out_feature_and_an_outside_one(bbox_case):
+    cid, box, boxes, sel, pages, n = bbox_case
+    j = _judge(bbox_case, selected=sel[1:])
+    assert j.verdict is Verdict.FAIL and "left out a feature" in j.message, j
+    far = copy.deepcopy(sel[0])
+    far["geometry"] = {"type": "Point", "coordinates": [box[2] + 1.0, box[3] + 1.0]}
+    far["id"] = "far-away"
+    j = _judge(bbox_case, selected=sel + [far])
+    assert j.verdict is Verdict.FAIL and "does not intersect the box" in j.message, j
+    assert j.actual["id"] == "far-away"
+
+
+def test_bbox_judge_is_undecided_on_an_unfinished_selection(bbox_case):
+    j = _judge(bbox_case, complete=False)
+    assert j.verdict is Verdict.INCONCLUSIVE and "not read to its end" in j.message
+
+
+def test_page_size_judge_on_pygeoapi_behind_nginx():
+    ex = exchange(SECURITY, "a huge page size must be capped or refused")
+    ctl = exchange(SECURITY, "one feature (to learn an id; the control that the items answer)")
+    j = judge_page_size(ex, ctl, huge=10_000_000, cap=10_000, ngsi=False)
+    assert j.verdict is Verdict.PASS and "capped: 50 items returned of 57" in j.message, j
+    # the same page judged against a cap below what pygeoapi returned
+    assert judge_page_size(ex, ctl, huge=10_000_000, cap=10, ngsi=False).verdict is Verdict.FAIL
+    broken = copy.copy(ex)
+    broken.status = 500
+    assert judge_page_size(broken, ctl, huge=10_000_000, cap=10_000, ngsi=False).verdict \
+        is Verdict.FAIL
+    refused = copy.copy(ex)
+    refused.status = 400
+    assert judge_page_size(refused, ctl, huge=10_000_000, cap=10_000, ngsi=False).verdict \
+        is Verdict.PASS
+
+
+def test_body_size_judge_on_nginxs_413():
+    ctl = exchange(SECURITY, "the control: the same POST with a small body")
+    big = exchange(SECURITY, "an oversized body (12582912 bytes) must be refused")
+    assert big.status == 413 and ctl.status == 400
+    assert judge_body_size(ctl, big, size=12582912, decide=None).verdict is Verdict.PASS
+    accepted = copy.copy(big)
+    accepted.status = 201
+    assert judge_body_size(ctl, accepted, size=12582912, decide=None).verdict is Verdict.FAIL
+    same = copy.copy(big)
+    same.status = 400  # refused as the small body was: not about the size
+    assert judge_body_size(ctl, same, size=12582912, decide=None).verdict is Verdict.INCONCLUSIVE
+
+
+def test_exposure_judge_on_nginxs_404s():
+    answers = []
+    for path, signature, what in PROBE_PATHS:
+        answers.append((exchange(SECURITY, f"must not expose a {what}"), signature, what))
+    assert judge_exposures(answers).verdict is Verdict.PASS
+    git = next(i for i, a in enumerate(answers) if a[2] == "git repository")
+    leaked = copy.copy(answers[git][0])
+    leaked.status, leaked.body_excerpt = 200, "[core]\n\trepositoryformatversion = 0\n"
+    answers[git] = (leaked, answers[git][1], answers[git][2])
+    j = judge_exposures(answers)
+    assert j.verdict is Verdict.FAIL and "git repository" in j.message
+
+
+def test_write_judge_on_pygeoapis_refusals():
+    """pygeoapi (a read-only collection) answers a deliberately invalid POST with 400 and a
+    PATCH with 405: the 400 says nothing about credentials, the 405 refuses the method."""
+    by_method = {r["request"]["method"]: recorded_exchange(r) for r in records(SECURITY)
+                 if (r.get("note") or "").endswith("must be refused")
+                 or re.search(r"must be refused \(deliberately", r.get("note") or "")}
+    assert judge_write(by_method["POST"], valid=False) == "undecided"
+    assert judge_write(by_method["PATCH"], valid=True) == "refused"
+    created = copy.copy(by_method["POST"])
+    created.status = 201
+    assert judge_write(created, valid=False) == "accepted"

@@ -17,6 +17,17 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as paho
 from locust import User
 
+# The scenario's catalogue entry, read (as literals, without importing locust) by
+# oupcheck/load/scenarios.py: the interface kind it loads, its User class, its tasks (each a
+# method of that class) with what they do, and which of them write.
+SCENARIO = "mqtt"
+USER = "MqttUser"
+TASKS = {
+    "publish": "PUBLISH a sensor reading to the user's topic (receipt is measured by a "
+               "subscription on the same topic tree)",
+}
+WRITES = ()
+
 
 class MqttUser(User):
     plan: dict = {}

@@ -15,6 +15,20 @@ import random
 
 from locust import FastHttpUser
 
+# The scenario's catalogue entry, read (as literals, without importing locust) by
+# oupcheck/load/scenarios.py: the interface kind it loads, its User class, its tasks (each a
+# method of that class) with what they do, and which of them write.
+SCENARIO = "ngsi-ld"
+USER = "NgsiLdUser"
+TASKS = {
+    "query_type": "GET /entities?type=T",
+    "query_attrs": "GET /entities?type=T&attrs=A",
+    "query_geo": "GET /entities?type=T&georel=near;maxDistance==D&geometry=Point",
+    "retrieve": "GET /entities/{id}",
+    "batch_upsert": "POST /entityOperations/upsert of batch_size run-owned entities",
+}
+WRITES = ("batch_upsert",)
+
 BASE = "/ngsi-ld/v1"
 
 

@@ -14,6 +14,22 @@ from datetime import datetime, timedelta, timezone
 
 from locust import FastHttpUser
 
+# The scenario's catalogue entry, read (as literals, without importing locust) by
+# oupcheck/load/scenarios.py: the interface kind it loads, its User class, its tasks (each a
+# method of that class) with what they do, and which of them write.
+SCENARIO = "ogc-api-features"
+USER = "OgcFeaturesUser"
+TASKS = {
+    "landing": "GET the landing page",
+    "collections": "GET /collections (browse)",
+    "collection": "GET /collections/{id}",
+    "items_bbox": "GET items with a bbox sample inside the collection's extent",
+    "items_datetime": "GET items with a datetime interval sample",
+    "items_paging": "GET items and follow rel=next up to max_pages",
+    "item": "GET one item by id",
+}
+WRITES = ()
+
 GEOJSON = {"Accept": "application/geo+json, application/json"}
 
 

@@ -12,6 +12,21 @@ from datetime import datetime, timezone
 
 from locust import FastHttpUser
 
+# The scenario's catalogue entry, read (as literals, without importing locust) by
+# oupcheck/load/scenarios.py: the interface kind it loads, its User class, its tasks (each a
+# method of that class) with what they do, and which of them write.
+SCENARIO = "sensorthings"
+USER = "SensorThingsUser"
+TASKS = {
+    "things": "GET /Things?$top=N",
+    "observations_latest": "GET /Datastreams({id})/Observations?$orderby=phenomenonTime "
+                           "desc&$top=N",
+    "observations_window": "GET /Observations?$filter=phenomenonTime ge T1 and "
+                           "phenomenonTime le T2",
+    "ingest": "POST /Datastreams({id})/Observations (one observation)",
+}
+WRITES = ("ingest",)
+
 
 def quote_id(value: object) -> str:
     return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"

@@ -157,3 +157,20 @@ def test_bad_load_blocks_name_file_line_and_field(tmp_path, body, needle):
     with pytest.raises(UsageError) as exc:
         load_profile(str(_profile(tmp_path, body)))
     assert needle in str(exc.value) and "p.yaml:" in str(exc.value)
+
+
+def test_each_locustfile_is_the_one_place_of_its_users_and_tasks():
+    """The scenario catalogue is read from the locustfiles (SCENARIO, USER, TASKS, WRITES):
+    every task it lists is a method of that file's User class, and every interface kind
+    with a load profile has its file."""
+    import ast
+
+    from oupcheck.load.scenarios import SCENARIOS
+    from oupcheck.resources import root_dir
+    assert set(SCENARIOS) == {"ogc-api-features", "ngsi-ld", "sensorthings", "mqtt"}
+    for sc in SCENARIOS.values():
+        tree = ast.parse((root_dir("load") / sc.file).read_text("utf-8"))
+        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == sc.user_class)
+        methods = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+        assert set(sc.tasks) <= methods, (sc.file, set(sc.tasks) - methods)
+        assert sc.writes <= set(sc.tasks)

@@ -1,5 +1,6 @@
 """The scenario catalogue: which tasks each locust scenario (``load/<file>.py``) knows, which of
-them write, and the scenario data the suite discovers on the target before the load starts.
+them write (read from the locustfile itself, its one place), and the scenario data the suite
+discovers on the target before the load starts.
 
 Pure data and a few recorded requests (no locust here): profiles are validated against it and
 the engine process gets a finished plan.
@@ -7,10 +8,13 @@ the engine process gets a finished plan.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..http import EvidenceClient, json_at
+from ..resources import root_dir
 
 
 @dataclass(frozen=True)
@@ -22,40 +26,34 @@ class Scenario:
     writes: frozenset[str] = frozenset()
 
 
-SCENARIOS: dict[str, Scenario] = {
-    "ogc-api-features": Scenario(
-        "ogc-api-features", "ogc_features.py", "OgcFeaturesUser", {
-            "landing": "GET the landing page",
-            "collections": "GET /collections (browse)",
-            "collection": "GET /collections/{id}",
-            "items_bbox": "GET items with a bbox sample inside the collection's extent",
-            "items_datetime": "GET items with a datetime interval sample",
-            "items_paging": "GET items and follow rel=next up to max_pages",
-            "item": "GET one item by id",
-        }),
-    "ngsi-ld": Scenario(
-        "ngsi-ld", "ngsi_ld.py", "NgsiLdUser", {
-            "query_type": "GET /entities?type=T",
-            "query_attrs": "GET /entities?type=T&attrs=A",
-            "query_geo": "GET /entities?type=T&georel=near;maxDistance==D&geometry=Point",
-            "retrieve": "GET /entities/{id}",
-            "batch_upsert": "POST /entityOperations/upsert of batch_size run-owned entities",
-        }, frozenset({"batch_upsert"})),
-    "sensorthings": Scenario(
-        "sensorthings", "sensorthings.py", "SensorThingsUser", {
-            "things": "GET /Things?$top=N",
-            "observations_latest": "GET /Datastreams({id})/Observations?$orderby=phenomenonTime "
-                                   "desc&$top=N",
-            "observations_window": "GET /Observations?$filter=phenomenonTime ge T1 and "
-                                   "phenomenonTime le T2",
-            "ingest": "POST /Datastreams({id})/Observations (one observation)",
-        }, frozenset({"ingest"})),
-    "mqtt": Scenario(
-        "mqtt", "mqtt.py", "MqttUser", {
-            "publish": "PUBLISH a sensor reading to the user's topic (receipt is measured by a "
-                       "subscription on the same topic tree)",
-        }),
-}
+def _literals(path: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """Module-level constants of a locustfile, read as literals (locust is not imported here:
+    it patches the process with gevent)."""
+    out: dict[str, Any] = {}
+    for node in ast.parse(path.read_text("utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id in names:
+            out[node.targets[0].id] = ast.literal_eval(node.value)
+    return out
+
+
+def catalogue(folder: Path | None = None) -> dict[str, Scenario]:
+    """The scenarios of the locustfiles in ``load/``: each file is the one place of its
+    interface's users and task list (``SCENARIO``, ``USER``, ``TASKS``, ``WRITES``)."""
+    out: dict[str, Scenario] = {}
+    for path in sorted((folder or root_dir("load")).glob("*.py")):
+        lit = _literals(path, ("SCENARIO", "USER", "TASKS", "WRITES"))
+        if "SCENARIO" not in lit:
+            continue
+        unknown = set(lit.get("WRITES", ())) - set(lit["TASKS"])
+        if unknown:
+            raise ValueError(f"{path.name}: WRITES names tasks it does not have: {sorted(unknown)}")
+        out[lit["SCENARIO"]] = Scenario(lit["SCENARIO"], path.name, lit["USER"], lit["TASKS"],
+                                        frozenset(lit.get("WRITES", ())))
+    return out
+
+
+SCENARIOS: dict[str, Scenario] = catalogue()
 
 
 def check_tasks(scenario: str, tasks: dict[str, float]) -> None:

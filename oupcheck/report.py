@@ -12,6 +12,7 @@ import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -275,25 +276,52 @@ def build_report(run: Any) -> dict[str, Any]:
                                 message=f"{len(left)} test object(s) the run created could not "
                                         f"be deleted: {', '.join(left[:5])}"))
     findings.extend(_pace_findings(run))
-    summary = _summary(run, rows)
+    return assemble(profile, run.target, run.interface.url, run.started, rows,
+                    requests=run.store.count, unreachable=run.unreachable, classes=classes,
+                    findings=findings, selection=sorted(run.only) or None,
+                    declared_classes=run.declared, declaration_evidence=run.declaration_id,
+                    data_sources=dict(run.data.used), run_budget_s=getattr(run, "budget_s", None),
+                    median_answer_s=round(run.pace()[1], 3) if hasattr(run, "pace") else None,
+                    in_flight=getattr(run, "in_flight", None))
+
+
+def assemble(profile: Any, target: Any, url: str, started: datetime, rows: list[Row], *,
+             requests: int, unreachable: str | None, classes: list[ClassStatus] | None = None,
+             findings: list[Finding] | None = None, load: Any = None,
+             **run_fields: Any) -> dict[str, Any]:
+    """report.json of a run, conformance or load (the one report builder): the run's facts,
+    the certification rule's summary over the rows, the lock-in score where the profile
+    weighs its rows. ``run_fields``: the RunInfo fields only one kind of run has."""
     finished = datetime.now(timezone.utc)
     info = RunInfo(
         suite_version=__version__, report_schema=SCHEMA_VERSION, profile=profile.id,
         profile_version=profile.version, profile_lineage=profile.lineage,
-        profile_source=_rel(profile.source), target_name=run.target.spec.name,
-        target_url=run.interface.url, target_source=_rel(run.target.source),
-        started=run.started.isoformat(timespec="seconds"),
+        profile_source=_rel(profile.source), target_name=target.spec.name, target_url=url,
+        target_source=_rel(target.source), started=started.isoformat(timespec="seconds"),
         finished=finished.isoformat(timespec="seconds"),
-        duration_s=round((finished - run.started).total_seconds(), 2),
-        requests=run.store.count, selection=sorted(run.only) or None,
-        unreachable=run.unreachable, declared_classes=run.declared,
-        declaration_evidence=run.declaration_id, data_sources=dict(run.data.used),
-        run_budget_s=getattr(run, "budget_s", None),
-        median_answer_s=round(run.pace()[1], 3) if hasattr(run, "pace") else None,
-        in_flight=getattr(run, "in_flight", None))
-    report = Report(run=info, summary=summary, classes=classes, findings=findings, rows=rows,
+        duration_s=round((finished - started).total_seconds(), 2), requests=requests,
+        unreachable=unreachable, **({"selection": None, "declared_classes": None,
+                                     "declaration_evidence": None, "data_sources": {}}
+                                    | run_fields))
+    report = Report(run=info, summary=summarise(rows, unreachable), classes=classes or [],
+                    findings=findings or [], rows=rows, load=load,
                     score=build_score(profile, rows))
     return json.loads(report.model_dump_json())
+
+
+def add_rows(doc: dict[str, Any], rows: list[Row], requests: int, *,
+             unreachable: str | None = None, load: Any = None) -> dict[str, Any]:
+    """A finished report with more rows (``run --with-load``: the load rows and section after
+    the conformance rows), its summary judged again over all of them."""
+    every = [Row.model_validate(r) for r in doc["rows"]] + rows
+    gone = doc["run"].get("unreachable") or unreachable
+    out = dict(doc)
+    out["rows"] = [json.loads(r.model_dump_json()) for r in every]
+    out["summary"] = json.loads(summarise(every, gone).model_dump_json())
+    if load is not None:
+        out["load"] = json.loads(load.model_dump_json())
+    out["run"] = dict(doc["run"], requests=doc["run"]["requests"] + requests)
+    return out
 
 
 def _pace_findings(run: Any) -> list[Finding]:
@@ -466,6 +494,10 @@ def default_decide(message: str, verdict: Verdict) -> str:
     if verdict is Verdict.ERROR:
         return "the network or the suite broke: see the message, fix it and run again"
     return "see the message: the target did not show what the check needs"
+
+
+def summarise(rows: list[Row], unreachable: str | None) -> Summary:
+    return _summary(SimpleNamespace(unreachable=unreachable), rows)
 
 
 def _summary(run: Any, rows: list[Row]) -> Summary:

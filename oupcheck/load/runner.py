@@ -22,17 +22,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from .. import __version__
 from ..errors import TransportError, UsageError
 from ..evidence import EvidenceStore, Redactor
 from ..http import BodyUnusable, EvidenceClient
 from ..profile import Profile, load_profile
-from ..report import (SCHEMA_VERSION, EvidenceSummary, Report, Row, RunInfo, Summary, _rel,
-                      _summary, row_base, staging_dir)
+from ..report import EvidenceSummary, Row, add_rows, assemble, row_base, staging_dir
 from ..target import Interface, Target, load_target
 from ..verdicts import Verdict
 from . import slo as slomod
@@ -439,10 +436,6 @@ def _summaries(store: EvidenceStore, ids: list[str | None]) -> list[EvidenceSumm
 
 # -- oupcheck load -----------------------------------------------------------------------------
 
-def summarise(rows: list[Row], unreachable: str | None) -> Summary:
-    return _summary(SimpleNamespace(unreachable=unreachable), rows)
-
-
 def run_load(job: LoadJob, out: Path, *, quiet: bool = False) -> int:
     from ..report import write_outputs
 
@@ -451,21 +444,9 @@ def run_load(job: LoadJob, out: Path, *, quiet: bool = False) -> int:
     try:
         with (staging / "evidence.jsonl").open("w", encoding="utf-8") as sink:
             outcome = load_phase(job, sink, quiet=quiet)
-        finished = datetime.now(timezone.utc)
-        summary = summarise(outcome.rows, outcome.unreachable)
-        info = RunInfo(
-            suite_version=__version__, report_schema=SCHEMA_VERSION, profile=job.profile.id,
-            profile_version=job.profile.version, profile_lineage=job.profile.lineage,
-            profile_source=_rel(job.profile.source), target_name=job.target.spec.name,
-            target_url=job.interface.url, target_source=_rel(job.target.source),
-            started=started.isoformat(timespec="seconds"),
-            finished=finished.isoformat(timespec="seconds"),
-            duration_s=round((finished - started).total_seconds(), 2),
-            requests=outcome.requests, selection=None, unreachable=outcome.unreachable,
-            declared_classes=None, declaration_evidence=None, data_sources={})
-        report = Report(run=info, summary=summary, classes=[], findings=[], rows=outcome.rows,
-                        load=outcome.section)
-        doc = json.loads(report.model_dump_json())
+        doc = assemble(job.profile, job.target, job.interface.url, started, outcome.rows,
+                       requests=outcome.requests, unreachable=outcome.unreachable,
+                       load=outcome.section)
         doc = write_outputs(doc, staging, out, redactor=job.redactor)
     finally:
         import shutil
@@ -493,12 +474,5 @@ def print_result(doc: dict[str, Any], out: Path) -> None:
 
 def merge_into(report_doc: dict[str, Any], outcome: LoadOutcome) -> dict[str, Any]:
     """Add the load rows and section to a conformance report (``run --with-load``)."""
-    rows = [Row.model_validate(r) for r in report_doc["rows"]] + outcome.rows
-    unreachable = report_doc["run"].get("unreachable") or outcome.unreachable
-    summary = summarise(rows, unreachable)
-    doc = dict(report_doc)
-    doc["rows"] = [json.loads(r.model_dump_json()) for r in rows]
-    doc["summary"] = json.loads(summary.model_dump_json())
-    doc["load"] = json.loads(outcome.section.model_dump_json())
-    doc["run"] = dict(doc["run"], requests=doc["run"]["requests"] + outcome.requests)
-    return doc
+    return add_rows(report_doc, outcome.rows, outcome.requests,
+                    unreachable=outcome.unreachable, load=outcome.section)

@@ -206,6 +206,19 @@ class PahoSession:
             return False
         return info.is_published()
 
+    def publish_in_sequence(self, topic: str, payloads: list[bytes], qos: int = 1) -> int:
+        """Send the publications back to back (without waiting for each flow), then wait for
+        their flows to complete; returns how many completed."""
+        infos = [self.client.publish(topic, p, qos=qos) for p in payloads]
+        done = 0
+        for info in infos:
+            try:
+                info.wait_for_publish(self.timeout)
+            except (RuntimeError, ValueError):
+                continue
+            done += int(info.is_published())
+        return done
+
     def messages(self, topic: str | None = None) -> list[Message]:
         with self.cond:
             return [m for m in self.inbox if topic is None or m.topic == topic]
@@ -237,7 +250,14 @@ class PahoSession:
 
 
 class Broker:
-    """The MQTT interface under test: opens recorded conversations with unique ids."""
+    """The MQTT interface under test: opens recorded conversations with unique ids.
+
+    Every conversation keeps, besides its packets, the calls the check made on it and what
+    they returned (``data.calls``, see ``mqttreplay``). While a run is judged again
+    (``Broker.replay`` is the run's ``replay.Replay``) the conversations are answered from
+    those recordings and nothing is sent."""
+
+    replay: Any = None
 
     def __init__(self, url: str, store: EvidenceStore, *, tag: str, timeout: float = 5.0,
                  login: tuple[str, str] | None = None, tls: Any = None,
@@ -316,29 +336,67 @@ class Broker:
         return False, ("the connection closed without CONNACK" if ack is None else
                        f"answered {ack.describe()}")
 
+    def _recorded(self, label: str, *client_ids: str) -> dict[str, Any]:
+        """The judged run's conversation with this label (and one of these client ids)."""
+        for cid in client_ids:
+            rec = self.replay.take_probe("mqtt", f"{self.url} ({cid})", note=label)
+            if rec is not None:
+                return rec
+        raise self.replay.missing(f"MQTT {label}", f"the run had no MQTT conversation "
+                                  f"{label!r} (a probe this profile needs that the judged run "
+                                  "did not make)")
+
     @contextmanager
     def client(self, label: str, *, version: int = 4, client_id: str | None = None
                ) -> Iterator[PahoSession]:
+        from .mqttreplay import Logged, Replayed, not_recorded
         cid = client_id or self.name(label.split()[0])
+        if self.replay is not None:
+            rec = self._recorded(label, cid)
+            again = Replayed(rec, not_recorded(self.replay))
+            try:
+                yield again  # type: ignore[misc]
+            finally:
+                self.record(label, cid, version, again.lines(),
+                            {k: v for k, v in (rec.get("data") or {}).items()
+                             if k in ("received", "calls")})
+            return
         sess = PahoSession(self.host, self.port, cid, version=version, timeout=self.timeout,
                            label=label, login=self.login, tls=self.tls)
+        logged = Logged(sess)
         try:
-            yield sess
+            yield logged  # type: ignore[misc]
         finally:
             sess.close()
             inbox = [m.brief() for m in sess.messages()]
-            self.record(label, cid, version, sess.lines(), {"received": inbox[:100]})
+            self.record(label, cid, version, sess.lines(), {"received": inbox[:100],
+                                                            "calls": logged.calls})
 
     @contextmanager
     def raw(self, label: str, *, version: int = 4) -> Iterator[RawSession]:
+        from .mqttreplay import Logged, Replayed, not_recorded
+        if self.replay is not None:
+            rec = self._recorded(label, "(raw)", "-")
+            if rec.get("error"):
+                self.record(label, "-", version, [], error=rec["error"])
+                raise TransportError(f"MQTT connect to {self.host}:{self.port} failed: "
+                                     f"{rec['error']}")
+            again = Replayed(rec, not_recorded(self.replay))
+            try:
+                yield again  # type: ignore[misc]
+            finally:
+                self.record(label, "(raw)", version, again.lines(),
+                            {"calls": (rec.get("data") or {}).get("calls") or []})
+            return
         try:
             sess = RawSession(self.host, self.port, timeout=self.timeout, version=version,
                               label=label, tls=self.tls, server_name=self.server_name)
         except OSError as exc:
             self.record(label, "-", version, [], error=str(exc))
             raise TransportError(f"MQTT connect to {self.host}:{self.port} failed: {exc}") from None
+        logged = Logged(sess)
         try:
-            yield sess
+            yield logged  # type: ignore[misc]
         finally:
             sess.close()
-            self.record(label, "(raw)", version, sess.lines())
+            self.record(label, "(raw)", version, sess.lines(), {"calls": logged.calls})

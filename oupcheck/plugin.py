@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,10 @@ class Run:
             raise UsageError(f"must be a whole number from 1 to {MAX_IN_FLIGHT}, not "
                              f"{self.in_flight}",
                              field="--in-flight" if in_flight is not None else "max_in_flight")
+        # the run's own name in what it creates (MQTT client ids and topics): a run judged
+        # again uses the judged run's, so that its conversations are found
+        self.tag = (replay.inputs.get("tag") if replay is not None else None) or \
+            uuid.uuid4().hex[:8]
         # judging again answers from the recordings: one at a time, in the recorded order
         self.client.in_flight = 1 if replay is not None else self.in_flight
         if self.staging is not None:
@@ -141,6 +146,7 @@ class Run:
                "profile_source": str(self.profile.source), "target_source": self.target.source,
                "target": spec, "secret_names": sorted(self.target.secrets),
                "only": sorted(only), "budget_s": budget_s, "in_flight": self.in_flight,
+               "tag": self.tag,
                "judged_again_from": str(self.replay.run_dir) if self.replay else None}
         if self.replay is not None:  # the run judged again keeps the original's inputs
             doc["target"] = self.replay.inputs["target"]
@@ -309,6 +315,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from .replay import NetworkGuard
         replay.current_test = lambda: run.store.current_test
         run.guard = NetworkGuard(replay).__enter__()
+        from .mqttclient import Broker
+        Broker.replay = replay  # MQTT conversations are answered from the recordings
 
 
 def get_run(config: pytest.Config) -> Run | None:
@@ -570,6 +578,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     guard = getattr(run, "guard", None)
     if guard is not None:
         guard.__exit__(None, None, None)
+        from .mqttclient import Broker
+        Broker.replay = None
     if run.staging is not None and run.staging.exists():
         import shutil
         shutil.rmtree(run.staging, ignore_errors=True)  # never leave a half-written report

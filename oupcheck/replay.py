@@ -9,10 +9,11 @@ from the run's evidence.jsonl instead of the network:
   ``evidence_store_bytes`` cut is marked, and a check that parses it is INCONCLUSIVE.
 - A request the run never made raises ``NotRecorded``: its row is INCONCLUSIVE
   ("not recorded"), never a verdict about the platform.
-- The recorded TLS scan and TLS handshakes are replayed from their ``data``.
-- Everything else that would touch the network (an MQTT connection, a notification
-  receiver, a handshake rejudge cannot replay) is refused by a socket guard, and the row of
-  the check that tried is INCONCLUSIVE "not recorded: … cannot be replayed".
+- The recorded TLS scan and TLS handshakes are replayed from their ``data``; MQTT
+  conversations from their recorded calls (``mqttreplay``).
+- Everything else that would touch the network (a notification receiver, a handshake
+  rejudge cannot replay) is refused by a socket guard, and the row of the check that tried is
+  INCONCLUSIVE "not recorded: … cannot be replayed".
 """
 
 from __future__ import annotations

@@ -142,6 +142,18 @@ def test_mosquitto_passes_every_mqtt_row_with_packet_evidence(oup, mosquitto_url
     ev = _mqtt_evidence(tmp_path / "out", res.row(M3 + "MQTT-4.3.3-2")["evidence"])
     lines = [ln for r in ev for ln in r["data"]["packets"]]
     assert any("PUBREC" in ln and "[50 02 00 07]" in ln for ln in lines), lines  # raw bytes kept
+    _judged_again_identically(oup, res, tmp_path)
+
+
+def _judged_again_identically(oup, res, tmp_path):
+    """The run judged again from its recorded MQTT conversations (no broker): every row has
+    the same verdict and message (issue 13)."""
+    again = oup("rejudge", tmp_path / "out", "--out", tmp_path / "again")
+    assert again.report is not None, again.describe()
+    before = {r["requirement"]: (r["verdict"], r["message"]) for r in res.report["rows"]}
+    after = {r["requirement"]: (r["verdict"], r["message"]) for r in again.report["rows"]}
+    assert before == after, {k: (before[k], after.get(k)) for k in before
+                             if before[k] != after.get(k)}
 
 
 @pytest.mark.slow
@@ -170,6 +182,7 @@ def test_amqtt_as_it_is(oup, amqtt_url, tmp_path):
             ev = _mqtt_evidence(tmp_path / "out", row["evidence"])
             assert ev and all(r["data"]["packets"] for r in ev), (rid, row["evidence"])
     assert "5.0 CONNECT" in res.row(M5 + "MQTT-3.8.3-3")["message"]
+    _judged_again_identically(oup, res, tmp_path)
 
 
 @pytest.mark.slow

@@ -14,8 +14,9 @@ from oupcheck.evidence import unpack_body
 from oupcheck.replay import NetworkGuard, Replay
 
 OGC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/req/core/"
-# every profile whose interface a pygeoapi serves (HTTP); MQTT and NGSI-LD conversations are
-# not replayed yet (their rows are INCONCLUSIVE "not recorded" when judged again)
+# every profile whose interface a pygeoapi serves (HTTP); open-protocols is judged again
+# against Mosquitto and amqtt in tests/test_mqtt_selftests.py; NGSI-LD notification receipts
+# are not replayed yet
 HTTP_PROFILES = ["ogc-api-features-1", "nl-api-design-rules-2.0.2", "nl-api-design-rules-2.1.0",
                  "security-baseline", "lock-in"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 
@@ -38,7 +37,7 @@ def broker(oup_run):
         raise TransportError(f"broker unreachable at pre-flight: {oup_run.unreachable}")
     try:
         target = MqttTarget.for_interface(oup_run.target, iface, oup_run.store,
-                                          tag=uuid.uuid4().hex[:8],
+                                          tag=oup_run.tag,
                                           timeout=float(oup_run.param("timeout_s", 5)))
     except ValueError as exc:
         raise Inconclusive(str(exc)) from None

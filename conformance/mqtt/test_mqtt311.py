@@ -329,9 +329,7 @@ def test_messages_keep_their_order(broker):
         granted(s.subscribe(topic, 1), topic)
         with broker.client(f"publisher: {n} QoS 1 messages in sequence") as p:
             p.connect()
-            infos = [p.client.publish(topic, f"{i:03d}".encode(), qos=1) for i in range(n)]
-            for info in infos:
-                info.wait_for_publish(broker.timeout)
+            p.publish_in_sequence(topic, [f"{i:03d}".encode() for i in range(n)], qos=1)
         got = [m.payload for m in s.wait_messages(topic, n)]
     sent = [f"{i:03d}".encode() for i in range(n)]
     if len(got) < n:

@@ -2,9 +2,9 @@
 
     .venv/bin/python -m tests.support.record [NAME ...]
 
-starts each real platform on 127.0.0.1 (pygeoapi, nginx before it), runs its profile with one
-request at a time (``--polite``: the evidence ids are then in a fixed order), and keeps the
-run in ``tests/recordings/NAME/``:
+starts each real platform on 127.0.0.1 (pygeoapi, nginx before it, Mosquitto, amqtt), runs
+its profile with one request at a time (``--polite``: the evidence ids are then in a fixed
+order), and keeps the run in ``tests/recordings/NAME/``:
 
 - ``evidence.jsonl.gz``: every exchange with its full body (``body_stored``); the 64 KiB
   excerpt and the curl line are left out where the full body is kept (replay derives the
@@ -38,6 +38,8 @@ PLAN = {
     "nginx-pygeoapi-security-baseline": ("demo", "security-baseline"),
     "nginx-pygeoapi-nl-api-design-rules-2.1.0": ("demo", "nl-api-design-rules-2.1.0"),
     "pygeoapi-lock-in": ("pygeoapi", "lock-in"),
+    "mosquitto-open-protocols": ("demo", "open-protocols"),
+    "amqtt-open-protocols": ("amqtt", "open-protocols"),
 }
 
 
@@ -54,8 +56,11 @@ def record(name: str, env: dict[str, str], work: Path) -> Path:
         _oupcheck("demo", "--profile", profile, "--polite", "--out", str(work / name), env=env)
         run = work / name / profile / "report"
     else:
-        from oupcheck.platforms import pygeoapi
-        proc, url = pygeoapi.server(work / f"{name}-platform")
+        if how == "amqtt":
+            from tests.support import amqtt_broker as platform
+        else:
+            from oupcheck.platforms import pygeoapi as platform  # type: ignore[no-redef]
+        proc, url = platform.server(work / f"{name}-platform")
         proc.start()
         try:
             run = work / name / "report"

@@ -114,6 +114,9 @@ class Run:
         # again uses the judged run's, so that its conversations are found
         self.tag = (replay.inputs.get("tag") if replay is not None else None) or \
             uuid.uuid4().hex[:8]
+        # what the checks learn while running that judging again needs (a receiver's address)
+        self.facts: dict[str, Any] = {}
+        self._inputs_args = (only, budget_s)
         # judging again answers from the recordings: one at a time, in the recorded order
         self.client.in_flight = 1 if replay is not None else self.in_flight
         if self.staging is not None:
@@ -146,14 +149,26 @@ class Run:
                "profile_source": str(self.profile.source), "target_source": self.target.source,
                "target": spec, "secret_names": sorted(self.target.secrets),
                "only": sorted(only), "budget_s": budget_s, "in_flight": self.in_flight,
-               "tag": self.tag,
+               "tag": self.tag, "facts": self.facts,
                "judged_again_from": str(self.replay.run_dir) if self.replay else None}
         if self.replay is not None:  # the run judged again keeps the original's inputs
             doc["target"] = self.replay.inputs["target"]
             doc["target_source"] = self.replay.inputs.get("target_source")
+            doc["facts"] = self.replay.inputs.get("facts") or {}
         (self.staging / "run-inputs.json").write_text(
             json.dumps(self.client.redactor.document(doc), ensure_ascii=False, indent=1) + "\n",
             encoding="utf-8")
+
+    def remember(self, key: str, value: Any) -> None:
+        """Keep a fact of this run in run-inputs.json (for ``oupcheck rejudge``)."""
+        self.facts[key] = value
+        if self.staging is not None:
+            self.write_inputs(*self._inputs_args)
+
+    def recalled(self, key: str) -> Any:
+        """A fact the judged run kept (while judging again), else None."""
+        return ((self.replay.inputs.get("facts") or {}) if self.replay is not None
+                else self.facts).get(key)
 
     def param(self, name: str, default: Any) -> Any:
         value = self.profile.param(name, default)

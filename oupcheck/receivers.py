@@ -21,11 +21,12 @@ MAX_BODY = 1_000_000
 
 
 class Received:
-    def __init__(self, channel: str, headers: dict[str, str], body: bytes):
+    def __init__(self, channel: str, headers: dict[str, str], body: bytes,
+                 at: str | None = None):
         self.channel = channel           # path of the POST, or the MQTT topic
         self.headers = headers
         self.body = body
-        self.at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        self.at = at or datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         try:
             self.json: Any = parse_json(body)
         except Unparsable:
@@ -60,7 +61,7 @@ class _Inbox:
             note=(f"received at {found.at} on {found.channel}" if found else
                   f"nothing matching arrived within {timeout:g} s "
                   f"({len(self.items)} other message(s) seen)"),
-            data=({"channel": found.channel, "headers": found.headers,
+            data=({"channel": found.channel, "headers": found.headers, "at": found.at,
                    "body": found.json if found.json is not None
                    else found.body[:4096].decode("utf-8", "replace")}
                   if found else None))
@@ -137,3 +138,69 @@ class MqttListener(_Inbox):
     def stop(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
+
+
+def since(exchange: Exchange, found: Received | None) -> float:
+    """Seconds from the end of a recorded exchange (the write that should notify) to a
+    recorded receipt: the same figure when the run is judged again."""
+    start = exchange.at()
+    if found is None or start is None:
+        return 0.0
+    sent = start.timestamp() + (exchange.elapsed_ms or 0) / 1000
+    return max(0.0, datetime.fromisoformat(found.at).timestamp() - sent)
+
+
+class ReplayedInbox(_Inbox):
+    """A receiver (HTTP) or listener (MQTT) while a run is judged again: it listens on nothing;
+    what arrived in the judged run is handed out again from its recorded receipts."""
+
+    def __init__(self, run: Any, kind: str, base: str | None = None):
+        super().__init__(run.store, kind)
+        self.replay, self.base = run.replay, base or "http://127.0.0.1:0/"
+        self.contexts: dict[str, Any] = {}
+
+    def url(self, path: str) -> str:
+        return self.base + path.lstrip("/")
+
+    def stop(self) -> None:
+        pass
+
+    def wait_for(self, match: Callable[[Received], bool], timeout: float,
+                 what: str) -> tuple[Received | None, Exchange]:
+        rec = self.replay.take_probe("notification", what)
+        if rec is None:
+            raise self.replay.missing(f"RECEIVE {what}", f"the run waited for nothing on {what} "
+                                      "(a probe this profile needs that the judged run did "
+                                      "not make)")
+        data = rec.get("data")
+        found = None
+        if isinstance(data, dict):
+            body = data.get("body")
+            raw = json.dumps(body).encode() if not isinstance(body, str) else body.encode()
+            at = data.get("at") or (rec.get("note") or "").removeprefix("received at ") \
+                .split(" on ")[0]
+            found = Received(str(data.get("channel")), dict(data.get("headers") or {}), raw,
+                             at=at)
+            if not match(found):
+                found = None  # what the judged run waited for is not what this check waits for
+        ex = self.store.probe("notification", f"RECEIVE ({self.kind})", what,
+                              note=rec.get("note"), data=data, started=rec.get("started"))
+        return found, ex
+
+
+def http_receiver(run: Any, host: str = "127.0.0.1",
+                  public_host: str | None = None) -> HttpReceiver | ReplayedInbox:
+    """The run's callback receiver; its address is kept in run-inputs.json, so that a run
+    judged again sends (and compares) the same callback URLs."""
+    if getattr(run, "replay", None) is not None:
+        return ReplayedInbox(run, "HTTP", run.recalled("receiver"))
+    rec = HttpReceiver(run.store, host=host, public_host=public_host)
+    run.remember("receiver", rec.url(""))
+    return rec
+
+
+def mqtt_listener(run: Any, host: str, port: int, topic: str,
+                  timeout: float = 5.0) -> MqttListener | ReplayedInbox:
+    if getattr(run, "replay", None) is not None:
+        return ReplayedInbox(run, "MQTT")
+    return MqttListener(run.store, host, port, topic, timeout)

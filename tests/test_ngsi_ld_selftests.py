@@ -177,6 +177,25 @@ def test_allowed_behaviour_passes_every_row(mode, lab):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("dev", ["sound", "no-notify", "no-mqtt", "temporal-lag",
+                                 "temporal-latest-only", "jsonld-compacted",
+                                 "retrieve-drops-attr"])
+def test_run_judged_again_gives_identical_verdicts(dev, lab):
+    """mim1-ngsi-ld judged again from its evidence (issue 13): the HTTP exchanges, the
+    notifications the receiver and the MQTT listener got, and the temporal waits (measured on
+    the recorded times) are replayed without the fixture or the broker; every row keeps its
+    verdict and message."""
+    res = lab.run(dev)
+    out = lab.dir / f"again-{dev}"
+    again = lab.oup("rejudge", lab.dir / f"out-{dev}-True", "--out", out, timeout=120)
+    assert again.report is not None, again.describe()
+    before = {r["requirement"]: (r["verdict"], r["message"]) for r in res.report["rows"]}
+    after = {r["requirement"]: (r["verdict"], r["message"]) for r in again.report["rows"]}
+    assert before == after, {k: (before[k], after.get(k)) for k in before
+                             if before[k] != after.get(k)}
+
+
+@pytest.mark.slow
 def test_temporal_fail_names_the_bound_and_cites_the_last_read(lab):
     row = lab.run("temporal-latest-only").row(N + "5.7.3/temporal-retrieve")
     assert row["verdict"] == "FAIL"

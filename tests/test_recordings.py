@@ -48,3 +48,28 @@ def test_recording_judged_again_gives_the_recorded_verdicts(name, oup, tmp_path)
     assert verdicts.count("PASS") >= 3
     if not NOT_REPLAYED & {r["requirement"] for r in recorded["rows"]}:
         assert res.report["summary"]["outcome"] == recorded["summary"]["outcome"]
+
+
+def test_a_changed_threshold_flips_exactly_its_rows_in_rejudge_and_impact(oup, tmp_path):
+    """A working group tightens two thresholds of security-baseline in a new version: the
+    largest page that counts as capped (pygeoapi behind nginx answered 50 items to a huge
+    limit) and the least HSTS max-age (nginx sends one year). Judged again from the recording,
+    exactly those two rows flip, and impact says the same."""
+    new = tmp_path / "security-next.yaml"
+    new.write_text("id: security-baseline-next\nversion: 2.0.0\ntitle: next\n"
+                   "description: tighter thresholds\nextends: [security-baseline]\n"
+                   "parameters:\n  max_page_size: 10\n  hsts_min_max_age: 63072000\n",
+                   encoding="utf-8")
+    rec = RECORDINGS / "nginx-pygeoapi-security-baseline"
+    res = oup("rejudge", rec, "--profile", new, "--out", tmp_path / "next", timeout=300)
+    assert res.report is not None, res.describe()
+    changes = json.loads((tmp_path / "next" / "changes.json").read_text())["changed"]
+    flips = {c["requirement"]: (c["before"], c["after"]) for c in changes}
+    assert flips == {"owasp-api:API4-page-size": ("PASS", "FAIL"),
+                     "forum-std:hsts": ("PASS", "FAIL")}, flips
+    assert "not capped" in res.row("owasp-api:API4-page-size")["message"]
+    imp = oup("impact", "--profile", new, rec, "--out", tmp_path / "impact", timeout=300)
+    assert imp.code == 0, imp.describe()
+    doc = json.loads((tmp_path / "impact" / "impact.json").read_text())
+    assert {(f["requirement"], f["before"], f["after"]) for f in doc["runs"][0]["flips"]} == \
+        {("owasp-api:API4-page-size", "PASS", "FAIL"), ("forum-std:hsts", "PASS", "FAIL")}

@@ -15,8 +15,8 @@ from oupcheck.replay import NetworkGuard, Replay
 
 OGC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/req/core/"
 # every profile whose interface a pygeoapi serves (HTTP); open-protocols is judged again
-# against Mosquitto and amqtt in tests/test_mqtt_selftests.py; NGSI-LD notification receipts
-# are not replayed yet
+# against Mosquitto and amqtt in tests/test_mqtt_selftests.py, mim1-ngsi-ld against the NGSI-LD
+# fixture in tests/test_ngsi_ld_selftests.py
 HTTP_PROFILES = ["ogc-api-features-1", "nl-api-design-rules-2.0.2", "nl-api-design-rules-2.1.0",
                  "security-baseline", "lock-in"]
 

@@ -12,7 +12,6 @@ import itertools
 import json
 import re
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import quote
@@ -46,7 +45,7 @@ class NgsiAPI:
         self.run, self.http, self.receiver = run, http, receiver
         self.root = run.interface.url.rstrip("/")
         self.base = self.root + "/ngsi-ld/v1"
-        self.tag = f"oupcheck-{uuid.uuid4().hex[:8]}"
+        self.tag = f"oupcheck-{run.tag}"  # the run's (a run judged again keeps the judged one's)
         self._n = itertools.count(1)
         self.entities: set[str] = set()
         self.subscriptions: set[str] = set()
@@ -160,16 +159,23 @@ class NgsiAPI:
         change by waiting; any other answer ends the wait at once (a 400 does not become a 200)."""
         keep = keep_polling or (lambda ex: ex.status in (200, 404))
         t0 = time.monotonic()
-        delay, reads = 0.1, 0
+        delay, reads, first = 0.1, 0, None
+        replaying = getattr(self.run, "replay", None) is not None
         while True:
             ex, doc = probe()
             reads += 1
-            waited = time.monotonic() - t0
+            first = first or ex
+            # the wait as recorded (from the first read's start to this read's answer), so a
+            # run judged again waits, and reports, the same
+            start, end = first.at(), ex.at()
+            waited = (end.timestamp() + (ex.elapsed_ms or 0) / 1000 - start.timestamp()
+                      if start and end else time.monotonic() - t0)
             if ready(ex, doc):
                 return Polled(ex, doc, waited, reads, bound, True)
             if waited >= bound or not keep(ex):
                 return Polled(ex, doc, waited, reads, bound, False)
-            time.sleep(min(delay, max(0.0, bound - waited)))
+            if not replaying:
+                time.sleep(min(delay, max(0.0, bound - waited)))
             delay = min(delay * 2, 1.0)
 
     def ok(self, ex: Exchange, status: int | tuple[int, ...], what: str) -> None:

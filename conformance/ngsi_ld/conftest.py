@@ -2,7 +2,7 @@
 
 import pytest
 
-from oupcheck.receivers import HttpReceiver
+from oupcheck.receivers import http_receiver
 
 from .api import NgsiAPI
 
@@ -10,7 +10,7 @@ from .api import NgsiAPI
 @pytest.fixture(scope="session")
 def ngsi(oup_run, http):
     host = str(oup_run.param("callback_host", "127.0.0.1"))
-    receiver = HttpReceiver(oup_run.store, public_host=host)
+    receiver = http_receiver(oup_run, public_host=host)
     api = NgsiAPI(oup_run, http, receiver)
     try:
         yield api

@@ -3,11 +3,10 @@ receiver on the callback host, subscribes, changes an entity and waits for the n
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 from oupcheck.marks import requirement
-from oupcheck.receivers import MqttListener
+from oupcheck.receivers import mqtt_listener, since
 
 from .api import TYPE, Inconclusive, expect, ids_of
 
@@ -54,8 +53,7 @@ def test_http_notification(ngsi):
         raise Inconclusive(f"the subscription could not be created (HTTP {ex.status})",
                            evidence=ex)
     ent = ngsi.entity()
-    ngsi.create(ent)
-    t0 = time.monotonic()
+    created = ngsi.create(ent)
     found, rec = _wait(ngsi, ngsi.receiver, sid, ent["id"], ngsi.receiver.url("notify/http-check"))
     bound = float(ngsi.run.param("notification_timeout_s", 10))
     expect(found is not None, f"no notification arrived for a matching new entity within the "
@@ -63,7 +61,7 @@ def test_http_notification(ngsi):
            expected=f"a Notification for {ent['id']}", actual="nothing", evidence=[ex, rec])
     expect(found.json.get("type") == "Notification", "the notification is not of type "
            "Notification", expected="Notification", actual=found.json.get("type"), evidence=rec)
-    ngsi.run.observe(f"a Notification for the new entity arrived {time.monotonic() - t0:.1f} s "
+    ngsi.run.observe(f"a Notification for the new entity arrived {since(created, found):.1f} s "
                      f"after its creation (bound {bound:g} s)")
 
 
@@ -76,7 +74,7 @@ def test_mqtt_notification(ngsi, oup_run):
                            "notifications to as an interface of kind mqtt in the target file")
     u = urlsplit(mqtt.url)
     topic = f"oupcheck/{ngsi.tag}/notifications"
-    listener = MqttListener(oup_run.store, u.hostname, u.port or 1883, topic)
+    listener = mqtt_listener(oup_run, u.hostname, u.port or 1883, topic)
     try:
         sid, ex = _subscribe(ngsi, f"mqtt://{u.hostname}:{u.port or 1883}/{topic}",
                              "subscribe (MQTT endpoint)")
@@ -84,14 +82,13 @@ def test_mqtt_notification(ngsi, oup_run):
             raise Inconclusive(f"the subscription could not be created (HTTP {ex.status})",
                                evidence=ex)
         ent = ngsi.entity()
-        ngsi.create(ent)
-        t0 = time.monotonic()
+        created = ngsi.create(ent)
         found, rec = _wait(ngsi, listener, sid, ent["id"], f"mqtt://{u.hostname}/{topic}")
         bound = float(ngsi.run.param("notification_timeout_s", 10))
         expect(found is not None, "no MQTT notification arrived for a matching new entity "
                f"within the bound of {bound:g} s (notification_timeout_s)",
                expected=f"a message on {topic}", actual="nothing", evidence=[ex, rec])
-        ngsi.run.observe(f"the notification arrived on {topic} {time.monotonic() - t0:.1f} s "
+        ngsi.run.observe(f"the notification arrived on {topic} {since(created, found):.1f} s "
                          f"after the entity was created (bound {bound:g} s)")
     finally:
         listener.stop()

@@ -59,11 +59,26 @@ def rejudge(run_dir: Path, out: Path, *, profile: str | None = None,
     inputs = read_inputs(run_dir)
     if Path(out).resolve() == run_dir.resolve():
         raise UsageError("must not be the run folder that is judged again", field="--out")
-    code = run_checks(profile=profile or inputs["profile"], target=str(run_dir / INPUTS),
-                      # another profile is judged whole; the same one keeps the run's --only
-                      out=Path(out), only=(inputs.get("only") or None) if profile is None else None,
-                      data_dirs=data_dirs,
-                      profile_paths=profile_paths, quiet=quiet, replay=run_dir)
+    # the judged run's profile: its file where it still is (a profile of one's own), else its ID
+    source = Path(str(inputs.get("profile_source") or ""))
+    same = profile is None  # judged with its own profile: the run's --only holds too
+    profile = profile or (str(source) if source.suffix in (".yaml", ".yml") and source.is_file()
+                          else inputs["profile"])
+    if inputs.get("kind") == "load":
+        # a load run: its recorded steps are held against the (new) profile's SLOs
+        from .load.runner import rejudge_load
+        from .profile import load_profile
+        from .report import check_out_dir
+        check_out_dir(Path(out))
+        prof = load_profile(profile, [Path(p) for p in profile_paths or []])
+        after = rejudge_load(run_dir, Path(out), before, inputs, prof)
+        code = int(after["summary"]["exit_code"])
+    else:
+        code = run_checks(profile=profile, target=str(run_dir / INPUTS),
+                          # another profile is judged whole; the same one keeps the run's --only
+                          out=Path(out), only=(inputs.get("only") or None) if same else None,
+                          data_dirs=data_dirs, profile_paths=profile_paths, quiet=quiet,
+                          replay=run_dir)
     after_path = Path(out) / "report.json"
     if not after_path.is_file():
         return code, before, {}, []
@@ -137,9 +152,10 @@ def render_impact(doc: dict[str, Any]) -> str:
              "<table><tr><th>run</th><th>target</th><th>before</th><th>after</th>"
              "<th>rows that flip</th></tr>"]
     for r in doc["runs"]:
-        flips = "".join(f"<li>{escape(str(c['requirement']))}: <span class='{escape(str(c['before']))}'>"
-                        f"{escape(str(c['before']))}</span> → <span class='{escape(str(c['after']))}'>"
-                        f"{escape(str(c['after']))}</span></li>" for c in r["flips"])
+        flips = "".join(
+            f"<li>{escape(str(c['requirement']))}: <span class='{escape(str(c['before']))}'>"
+            f"{escape(str(c['before']))}</span> → <span class='{escape(str(c['after']))}'>"
+            f"{escape(str(c['after']))}</span></li>" for c in r["flips"])
         parts.append(f"<tr><td>{escape(r['run'])}</td><td>{escape(str(r['target']))}</td>"
                      f"<td>{escape(str(r['profile_before']))}: {escape(r['outcome_before'])}</td>"
                      f"<td>{escape(str(r['profile_after']))}: {escape(r['outcome_after'])}</td>"

@@ -339,3 +339,35 @@ def test_run_with_load_puts_conformance_and_load_in_one_report(oup, pygeoapi_url
     assert sum(s["failures"] for s in load["steps"]) == 0, load["steps"]
     assert res.code in (0, 1) and (res.code == 1) == any(
         r["verdict"] == "FAIL" and r["level"] == "MUST" for r in res.report["rows"])
+
+
+def test_a_load_run_is_judged_again_from_its_steps(oup, nginx_static, tmp_path):
+    """oupcheck rejudge of a load run (issue 13): the recorded steps are held against the
+    profile's SLOs again, without load or network. With the same profile every row is the
+    same; a working group's stricter p95 SLO (a copy of the profile) flips exactly that row and
+    the capacity row that rests on it, in rejudge and in impact."""
+    res = oup("load", "--profile", QUICK, "--target", nginx_static, "--out", tmp_path / "o",
+              timeout=120)
+    assert res.code == 0, res.describe()
+    again = oup("rejudge", tmp_path / "o", "--out", tmp_path / "again", timeout=60)
+    assert again.report is not None, again.describe()
+    rows = lambda doc: {r["requirement"]: (r["verdict"], r["message"]) for r in doc["rows"]}  # noqa: E731
+    assert rows(again.report) == rows(res.report)
+    assert again.report["load"]["knee"] == res.report["load"]["knee"]
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(
+        "id: load-test-strict\nversion: 2.0.0\ntitle: stricter\nextends: [load-test-quick]\n"
+        "requirements:\n  - {id: EIPSCC-RS-ARCH-4/slo/ogc-api-features/latency-p95, standard: "
+        "EIP-SCC RS, clause: '§1.6', level: MUST, statement: a p95 no server meets, "
+        "thresholds: {metric: p95_ms, max: 0.001, at_users: 4}}\n", encoding="utf-8")
+    tighter = oup("rejudge", tmp_path / "o", "--profile", strict, "--profile-path", PROFILES,
+                  "--out", tmp_path / "strict", timeout=60)
+    assert tighter.report is not None, tighter.describe()
+    changes = json.loads((tmp_path / "strict" / "changes.json").read_text())["changed"]
+    assert {c["requirement"]: (c["before"], c["after"]) for c in changes} == {
+        SLO + "latency-p95": ("PASS", "FAIL"), CAPACITY: ("PASS", "FAIL")}, changes
+    imp = oup("impact", "--profile", strict, "--profile-path", PROFILES, tmp_path / "o",
+              "--out", tmp_path / "impact", timeout=60)
+    assert imp.code == 0, imp.describe()
+    flips = json.loads((tmp_path / "impact" / "impact.json").read_text())["runs"][0]["flips"]
+    assert {f["requirement"] for f in flips} == {SLO + "latency-p95", CAPACITY}

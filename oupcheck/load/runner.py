@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
@@ -29,7 +30,8 @@ from ..errors import TransportError, UsageError
 from ..evidence import EvidenceStore, Redactor
 from ..http import BodyUnusable, EvidenceClient
 from ..profile import Profile, load_profile
-from ..report import EvidenceSummary, Row, add_rows, assemble, row_base, staging_dir
+from ..report import (EvidenceSummary, Row, add_rows, assemble, row_base, staging_dir,
+                      write_outputs)
 from ..target import Interface, Target, load_target
 from ..verdicts import Verdict
 from . import slo as slomod
@@ -437,11 +439,10 @@ def _summaries(store: EvidenceStore, ids: list[str | None]) -> list[EvidenceSumm
 # -- oupcheck load -----------------------------------------------------------------------------
 
 def run_load(job: LoadJob, out: Path, *, quiet: bool = False) -> int:
-    from ..report import write_outputs
-
     staging = staging_dir(out)
     started = datetime.now(timezone.utc)
     try:
+        write_load_inputs(staging, job)
         with (staging / "evidence.jsonl").open("w", encoding="utf-8") as sink:
             outcome = load_phase(job, sink, quiet=quiet)
         doc = assemble(job.profile, job.target, job.interface.url, started, outcome.rows,
@@ -453,6 +454,63 @@ def run_load(job: LoadJob, out: Path, *, quiet: bool = False) -> int:
         shutil.rmtree(staging, ignore_errors=True)
     print_result(doc, out)
     return int(doc["summary"]["exit_code"])
+
+
+def write_load_inputs(staging: Path, job: LoadJob, judged_again_from: str | None = None) -> None:
+    """run-inputs.json of a load run: what ``oupcheck rejudge`` needs to judge its recorded
+    steps again under another version of the load profile (no secret values)."""
+    doc = {"kind": "load", "profile": job.profile.id, "profile_version": job.profile.version,
+           "profile_source": str(job.profile.source), "target_source": job.target.source,
+           "target": job.target.spec.model_dump(mode="json"),
+           "secret_names": sorted(job.target.secrets), "interface_url": job.interface.url,
+           "judged_again_from": judged_again_from}
+    (staging / "run-inputs.json").write_text(
+        json.dumps(job.redactor.document(doc), ensure_ascii=False, indent=1) + "\n",
+        encoding="utf-8")
+
+
+def rejudge_load(run_dir: Path, out: Path, before: dict[str, Any], inputs: dict[str, Any],
+                 profile: Profile) -> dict[str, Any]:
+    """Judge a load run's recorded steps again (no load, no network): each step's figures are
+    held against the SLOs of ``profile``, then the SLO and capacity rows are judged as a run
+    judges them. Writes the report into ``out``; returns it."""
+    import shutil
+
+    from ..replay import recorded_exchange, replay_target
+    from .slo import step_ok
+    if profile.load is None:
+        raise UsageError(f"{profile.id} is not a load profile, and the judged run is a load "
+                         "run", field="--profile")
+    if before.get("load") is None:
+        raise UsageError("report.json has no load section", source=str(run_dir))
+    target = replay_target(run_dir, inputs)
+    section = LoadSection.model_validate(before["load"])
+    slos = [profile.slo(r) for r in profile.load.slos]
+    for step in section.steps:
+        step.ok = step_ok(slos, step.model_dump())
+    store = EvidenceStore()
+    pre_id = None
+    with (run_dir / "evidence.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                rec = json.loads(line)
+                store.by_id[rec["id"]] = recorded_exchange(rec)
+                if pre_id is None and (rec.get("note") or "").startswith("pre-flight"):
+                    pre_id = rec["id"]
+    rows = judge_rows(profile, section, pre_id, store)
+    staging = staging_dir(out)
+    try:
+        shutil.copy(run_dir / "evidence.jsonl", staging / "evidence.jsonl")
+        job = SimpleNamespace(profile=profile, target=target, redactor=Redactor(),
+                              interface=SimpleNamespace(url=inputs.get("interface_url")
+                                                        or section.target_url))
+        write_load_inputs(staging, job, judged_again_from=str(run_dir))  # type: ignore[arg-type]
+        doc = assemble(profile, target, section.target_url, datetime.now(timezone.utc), rows,
+                       requests=before["run"]["requests"],
+                       unreachable=before["run"].get("unreachable"), load=section)
+        return write_outputs(doc, staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def print_result(doc: dict[str, Any], out: Path) -> None:

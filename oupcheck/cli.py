@@ -299,7 +299,6 @@ def run(*, profile: str, target: str, out: Path, only: list[str] | None = None,
         pargs += ["--oup-profile-path", d]
     progress = Progress(quiet)
     code = pytest.main(pargs, plugins=[progress])
-    report_file = out / "report.json"
     if progress.report is None:
         msg = progress.usage_error or f"the suite stopped before writing a report (pytest exit {code})"
         print(f"oupcheck: error: {msg}", file=sys.stderr)

@@ -329,9 +329,10 @@ class EvidenceStore:
         """Mark an exchange as evidence for the running test (also cached ones)."""
         if self.current_test is None:
             return
-        ids = self.cited.setdefault(self.current_test, [])
-        if ex.id not in ids:
-            ids.append(ex.id)
+        with self._lock:  # probes of one check may record at once (EvidenceClient.fan_out)
+            ids = self.cited.setdefault(self.current_test, [])
+            if ex.id not in ids:
+                ids.append(ex.id)
 
     def begin(self, test: str) -> None:
         self.current_test = test

@@ -12,8 +12,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin
 
-import pytest
-
 from oupcheck.errors import TransportError
 from oupcheck.http import BodyUnusable, EvidenceClient, Unparsable, json_type, parse_yaml
 from oupcheck.marks import requirement

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from oupcheck.marks import requirement
 from oupcheck.verdicts import Inconclusive, expect, judged
 

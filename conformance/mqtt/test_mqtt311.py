@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from oupcheck.marks import requirement
 from oupcheck.mqttwire import publish, simple, subscribe
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect, judged

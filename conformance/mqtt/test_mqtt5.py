@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from oupcheck.marks import requirement
 from oupcheck.verdicts import Inconclusive, expect
 

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import quote
 
-import pytest
-
 from oupcheck.errors import TransportError
 from oupcheck.evidence import Exchange
 from oupcheck.http import BodyUnusable, EvidenceClient, json_type
@@ -310,5 +308,5 @@ def next_link(ex: Exchange) -> str | None:
 
 
 __all__ = ["ERR", "NgsiAPI", "Polled", "entities_of",
-           "requirement", "CheckFailed", "Inconclusive", "expect", "ids_of",
+           "CheckFailed", "Inconclusive", "expect", "ids_of",
            "value_of", "next_link", "JSON", "LD", "GEO", "MERGE", "CORE", "TYPE", "CONTEXT"]

@@ -7,8 +7,6 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
 from oupcheck.errors import TransportError
 from oupcheck.evidence import Exchange
 from oupcheck.http import BodyUnusable, EvidenceClient, Unparsable, parse_yaml
@@ -145,5 +143,5 @@ def need(cond: Any, why: str, evidence: Any = None) -> None:
         raise Inconclusive(why, evidence=evidence)
 
 
-__all__ = ["AdrAPI", "expect", "CheckFailed", "Inconclusive", "TransportError", "requirement",
+__all__ = ["AdrAPI", "expect", "CheckFailed", "Inconclusive", "TransportError",
            "SEMVER", "KEBAB_PATH", "PATH_ITEM_FIELDS", "HTTP_METHODS", "base_path", "need"]

@@ -514,7 +514,6 @@ def rejudge_load(run_dir: Path, out: Path, before: dict[str, Any], inputs: dict[
 
 
 def print_result(doc: dict[str, Any], out: Path) -> None:
-    s = doc["summary"]
     ld = doc.get("load") or {}
     kn = ld.get("knee")
     if ld.get("error"):

@@ -40,6 +40,8 @@ PLAN = {
     "pygeoapi-lock-in": ("pygeoapi", "lock-in"),
     "mosquitto-open-protocols": ("demo", "open-protocols"),
     "amqtt-open-protocols": ("amqtt", "open-protocols"),
+    # needs a Scorpio build (OUPCHECK_SCORPIO_JAR, see tests/support/scorpio.py)
+    "scorpio-mim1-ngsi-ld": ("scorpio", "mim1-ngsi-ld"),
 }
 
 
@@ -55,6 +57,8 @@ def record(name: str, env: dict[str, str], work: Path) -> Path:
     if how == "demo":
         _oupcheck("demo", "--profile", profile, "--polite", "--out", str(work / name), env=env)
         run = work / name / profile / "report"
+    elif how == "scorpio":
+        run = _record_scorpio(work / name, profile, env)
     else:
         if how == "amqtt":
             from tests.support import amqtt_broker as platform
@@ -70,6 +74,31 @@ def record(name: str, env: dict[str, str], work: Path) -> Path:
         finally:
             proc.stop()
     return keep(run, RECORDINGS / name)
+
+
+def _record_scorpio(work: Path, profile: str, env: dict[str, str]) -> Path:
+    """Scorpio with its notifications over HTTP (the suite's receiver) and MQTT (Mosquitto)."""
+    from oupcheck.platforms import mosquitto
+    from tests.support.scorpio import Scorpio, jar
+    if jar() is None:
+        raise SystemExit("scorpio-mim1-ngsi-ld: set OUPCHECK_SCORPIO_JAR to a Scorpio build "
+                         "(quarkus-run.jar, see ../shared/targets.md)")
+    work.mkdir(parents=True, exist_ok=True)
+    broker, mqtt_url = mosquitto.server(work / "mosquitto")
+    with broker, Scorpio(work / "scorpio", jar()) as scorpio:  # type: ignore[arg-type]
+        target = work / "target.yaml"
+        target.write_text(json.dumps({
+            "name": "Scorpio (ETSI NGSI-LD broker, built from its public source)",
+            "interfaces": [{"kind": "ngsi-ld", "url": scorpio.url},
+                           {"kind": "mqtt", "url": mqtt_url}],
+            "writes_allowed": True,
+            "claims": {"conformance_classes": ["ngsi-ld:core", "ngsi-ld:temporal",
+                                               "ngsi-ld:mqtt-notifications"]}}),
+            encoding="utf-8")
+        run = work / "report"
+        _oupcheck("run", "--profile", profile, "--target", str(target), "--polite", "--quiet",
+                  "--out", str(run), env=env)
+    return run
 
 
 def keep(run: Path, dest: Path) -> Path:

@@ -1,0 +1,103 @@
+"""Scorpio (ETSI NGSI-LD broker, Java/Quarkus), a real NGSI-LD broker built from its public
+source (see ../shared/targets.md), on 127.0.0.1 with a private PostgreSQL + PostGIS cluster.
+
+CI has no build of it: ``OUPCHECK_SCORPIO_JAR`` names ``AllInOneRunner/target/quarkus-app/
+quarkus-run.jar`` of a build made in a development session. What the suite learns from it is
+kept as a recording (tests/recordings/scorpio-mim1-ngsi-ld) that CI judges offline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from oupcheck.platforms.base import ServerProcess, free_port
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def jar() -> Path | None:
+    path = os.environ.get("OUPCHECK_SCORPIO_JAR")
+    return Path(path) if path and Path(path).is_file() else None
+
+
+class _Postgres:
+    """A private cluster in ``workdir`` (trust on loopback, superuser ``oupcheck``)."""
+
+    def __init__(self, workdir: Path):
+        self.dir, self.port = workdir / "pg", free_port()
+        self.sock = workdir / "pgsock"
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *argv: str) -> None:
+        subprocess.run(self.as_postgres + list(argv), check=True, capture_output=True,
+                       timeout=120)
+
+    def start(self) -> "_Postgres":
+        for d in (self.dir, self.sock):
+            d.mkdir(parents=True, exist_ok=True)
+            if self.as_postgres:
+                shutil.chown(d, "postgres", "postgres")
+                shutil.chown(d.parent, "postgres", "postgres")
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.dir), "-U", "oupcheck",
+                  "--auth=trust")
+        with (self.dir / "postgresql.conf").open("a") as conf:
+            conf.write(f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
+                       f"unix_socket_directories = '{self.sock}'\nmax_connections = 200\n")
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.dir), "-l", str(self.dir / "log"),
+                  "-w", "start")
+        self._run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                  "oupcheck", "scorpio")
+        return self
+
+    def stop(self) -> None:
+        try:
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.dir), "-m", "fast", "stop")
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            pass
+
+
+class Scorpio:
+    def __init__(self, workdir: Path, jar_path: Path):
+        self.workdir, self.jar = workdir, jar_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.pg = _Postgres(workdir)
+        self.proc: ServerProcess | None = None
+
+    def start(self) -> "Scorpio":
+        self.pg.start()
+        here = f"http://127.0.0.1:{self.port}"
+        argv = ["java", "-Xmx3g", "-Dquarkus.profile=in-memory", "-Dquarkus.http.host=127.0.0.1",
+                f"-Dquarkus.http.port={self.port}", "-Ddbhost=127.0.0.1",
+                f"-Ddbport={self.pg.port}", "-Ddbuser=oupcheck", "-Ddbpass=oupcheck",
+                "-Ddbname=scorpio", f"-Dscorpio.gatewayurl={here}",
+                f"-Datcontext.url={here}/ngsi-ld/v1/jsonldContexts/",
+                "-Dgateway.host=127.0.0.1", f"-Dgateway.port={self.port}",
+                f"-Dselfhostcorecontext={here}/corecontext",
+                f"-Dquarkus.rest-client.entity-service.url={here}",
+                f"-Dquarkus.rest-client.atcontext-service.url={here}",
+                f"-Dscorpio.entity-manager-server={here}", f"-Dscorpio.at-context-server={here}",
+                "-jar", str(self.jar)]
+        self.proc = ServerProcess(argv, cwd=self.workdir, log=self.workdir / "scorpio.log",
+                                  ready_url=f"{here}/ngsi-ld/v1/entities?type=X",
+                                  ready_timeout=180)
+        try:
+            self.proc.start()
+        except RuntimeError:
+            self.pg.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.stop()
+        self.pg.stop()
+
+    def __enter__(self) -> "Scorpio":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

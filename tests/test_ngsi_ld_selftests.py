@@ -32,6 +32,7 @@ CASES = {
     "batch-skips-last": "5.6.7/batch-operations",
     "merge-replaces": "5.6.17/merge-entity",
     "replace-merges": "5.6.18/replace-entity",
+    "replace-drops-given": "5.6.18/replace-entity",
     "retrieve-drops-attr": "5.7.1/retrieve",
     "unknown-200": "5.7.1/not-found",
     "ignore-type-filter": "5.7.2/query-type-id",

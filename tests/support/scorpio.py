@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from oupcheck.platforms.base import ServerProcess, free_port
@@ -27,8 +28,11 @@ class _Postgres:
     """A private cluster in ``workdir`` (trust on loopback, superuser ``oupcheck``)."""
 
     def __init__(self, workdir: Path):
-        self.dir, self.port = workdir / "pg", free_port()
-        self.sock = workdir / "pgsock"
+        # its own folder under the system's temporary folder: as root, the cluster runs as
+        # the postgres user, which may not enter the caller's (private) work folder
+        self.root = Path(tempfile.mkdtemp(prefix="oupcheck-pg-"))
+        self.dir, self.port = self.root / "data", free_port()
+        self.sock = self.root / "sock"
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
     def _run(self, *argv: str) -> None:
@@ -36,11 +40,10 @@ class _Postgres:
                        timeout=120)
 
     def start(self) -> "_Postgres":
-        for d in (self.dir, self.sock):
+        for d in (self.root, self.dir, self.sock):
             d.mkdir(parents=True, exist_ok=True)
             if self.as_postgres:
                 shutil.chown(d, "postgres", "postgres")
-                shutil.chown(d.parent, "postgres", "postgres")
         self._run(str(PG_BIN / "initdb"), "-D", str(self.dir), "-U", "oupcheck",
                   "--auth=trust")
         with (self.dir / "postgresql.conf").open("a") as conf:
@@ -57,6 +60,7 @@ class _Postgres:
             self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.dir), "-m", "fast", "stop")
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             pass
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Scorpio:

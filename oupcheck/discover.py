@@ -8,7 +8,9 @@ from urllib.parse import urljoin
 from .errors import TransportError, UsageError, printable
 from .evidence import EvidenceStore
 from .http import BodyUnusable, EvidenceClient
+from .ngsild import API as NGSI_LD_API, type_names
 from .ogcapi import CORE as OGC_FEATURES_CORE, rels as link_rels
+from .sensorthings import is_service_root
 from .target import Claims, Interface, Limits, TargetFile, check_url
 
 
@@ -43,11 +45,7 @@ def _ngsi_ld_types(status: int, doc: Any) -> bool:
     credentials. Any other 200 is some other server that answers every path."""
     if status in (401, 403):
         return True
-    if status != 200:
-        return False
-    if isinstance(doc, dict):
-        return isinstance(doc.get("typeList"), (list, str))
-    return isinstance(doc, list) and all(isinstance(t, dict) and "typeName" in t for t in doc)
+    return status == 200 and type_names(doc)[0] is not None
 
 
 def discover(url: str) -> tuple[TargetFile | None, list[str]]:
@@ -77,9 +75,9 @@ def discover(url: str) -> tuple[TargetFile | None, list[str]]:
         else:
             notes.append(f"OGC API landing page at {base}, but Features core is not declared")
     for path, kind, test in (
-        ("ngsi-ld/v1/types", "ngsi-ld", _ngsi_ld_types),
-        ("v1.1", "sensorthings", lambda s, d: isinstance(d, dict) and "value" in d),
-        ("v1.0", "sensorthings", lambda s, d: isinstance(d, dict) and "value" in d),
+        (NGSI_LD_API + "/types", "ngsi-ld", _ngsi_ld_types),
+        ("v1.1", "sensorthings", lambda s, d: is_service_root(d)),
+        ("v1.0", "sensorthings", lambda s, d: is_service_root(d)),
         ("api/3/action/status_show", "ckan", lambda s, d: isinstance(d, dict) and d.get("success")),
         (".well-known/openid-configuration", "oidc", lambda s, d: isinstance(d, dict) and "issuer" in d),
     ):

@@ -217,3 +217,20 @@ def test_marker_ids_in_the_code_are_profile_keys():
                     if arg.value not in keys:
                         unknown.append(f"{path.name}: {arg.value}")
     assert written > 100 and not unknown, unknown
+
+
+def test_the_ngsi_ld_layer_reads_answers_as_brokers_send_them():
+    """One reading of NGSI-LD answers for every part of the suite (oupcheck/ngsild.py): the
+    inventory used to take a compacted typeList (one string) for no EntityTypeList, and the
+    load discovery a one-entity answer (an object) for no entities."""
+    from oupcheck.ngsild import entities_of, type_names
+    assert type_names({"id": "urn:x", "type": "EntityTypeList", "typeList": ["A", "B"]}) == \
+        (["A", "B"], None)
+    assert type_names({"typeList": "A"}) == (["A"], None)             # compacted
+    assert type_names([{"id": "A", "type": "EntityType", "typeName": "A"}]) == (["A"], None)
+    assert type_names({"typeList": 3}) == (None, "/typeList is a number (3), not an array")
+    assert type_names([{"hello": 1}])[0] is None                        # no EntityType
+    assert type_names("x")[0] is None
+    one = {"id": "urn:ngsi-ld:T:1", "type": "T"}
+    assert entities_of(one) == [one] and entities_of([one, 3]) == [one]
+    assert entities_of({"type": "T"}) == [] and entities_of(None) == []

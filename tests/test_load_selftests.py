@@ -371,3 +371,37 @@ def test_a_load_run_is_judged_again_from_its_steps(oup, nginx_static, tmp_path):
     assert imp.code == 0, imp.describe()
     flips = json.loads((tmp_path / "impact" / "impact.json").read_text())["runs"][0]["flips"]
     assert {f["requirement"] for f in flips} == {SLO + "latency-p95", CAPACITY}
+
+
+def test_sensorthings_load_finds_the_services_own_datastreams(oup, tmp_path):
+    """With no datastreams in the profile, the load discovers the service's own
+    (GET Datastreams, recorded) before the first user starts: on django-ogc-sensorthings every
+    observation the users ingest is linked to a Datastream that exists (its ids are UUIDs: an
+    observation for the old profile's placeholder Datastream 1 is answered 422 there)."""
+    from tests.support import sensorthings_server as sensorthings
+
+    from .support import sta
+    proc, url = sensorthings.server(tmp_path / "sta")
+    with proc:
+        ds = sta.seed(url)
+        prof = tmp_path / "s.yaml"
+        prof.write_text(
+            "id: load-test-sta-found\nversion: 1.0.0\ntitle: t\nextends: [load-sensorthings]\n"
+            "load:\n  scenario: sensorthings\n  tasks: {things: 1, ingest: 1}\n"
+            "  data: {top: 5, window: ['2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z']}\n"
+            "  steps: {start_users: 1, step_users: 1, max_users: 1, step_duration_s: 2, "
+            "settle_s: 0.2}\n  max_duration_s: 20\n"
+            "  slos: [EIPSCC-RS-ARCH-4/slo/sensorthings/error-rate]\n")
+        target = tmp_path / "t.yaml"
+        target.write_text(f"name: sta\ninterfaces: [{{kind: sensorthings, url: '{url}'}}]\n"
+                          "writes_allowed: true\n")
+        res = oup("load", "--profile", prof, "--target", target, "--out", tmp_path / "o",
+                  "--quiet", timeout=90)
+    assert res.report is not None, res.describe()
+    recs = [json.loads(x) for x in (tmp_path / "o" / "evidence.jsonl").read_text().splitlines()]
+    found = [r for r in recs if r.get("note") == "load: which Datastreams to read and write"]
+    assert found and found[0]["response"]["status"] == 200, found
+    assert ds in json.dumps(found[0]["response"]["body"]) or str(ds) in json.dumps(found)
+    step = res.report["load"]["steps"][0]
+    ingest = {r["name"]: r for r in step["by_request"]}["POST Observations ingest"]
+    assert ingest["requests"] > 0 and ingest["failures"] == 0, step

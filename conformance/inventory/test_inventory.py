@@ -15,6 +15,8 @@ from urllib.parse import urljoin
 from oupcheck.errors import TransportError
 from oupcheck.http import BodyUnusable, EvidenceClient, Unparsable, json_type, parse_yaml
 from oupcheck.marks import requirement
+from oupcheck.ngsild import api_base, type_names
+from oupcheck.sensorthings import is_service_root
 from oupcheck.mqttwire import WireError
 from oupcheck.verdicts import CheckFailed, Inconclusive, judged
 
@@ -83,23 +85,20 @@ class Probe:
             return ok, ("declares Features core" if ok else
                         f"conformance: HTTP {ex.status}, Features core not declared")
         if kind == "ngsi-ld":
-            ex = self.get(base + "ngsi-ld/v1/types", "inventory: NGSI-LD types", iface=iface,
+            ex = self.get(api_base(base) + "/types", "inventory: NGSI-LD types", iface=iface,
                           accept="application/json")
             if _refused(ex):
                 return UNDECIDED, f"GET ngsi-ld/v1/types: HTTP {ex.status} (credentials)"
             doc = _doc(ex) if ex.status == 200 else None
-            # an EntityTypeList: {"typeList": [...]} (or the detailed form, a list of types)
-            ok = isinstance(doc, list) or (isinstance(doc, dict) and
-                                           isinstance(doc.get("typeList"), list))
+            # an EntityTypeList (compacted or not), or the detailed form: ngsild.type_names
+            ok = ex.status == 200 and type_names(doc)[0] is not None
             return ok, f"GET ngsi-ld/v1/types: HTTP {ex.status}" + ("" if ok or ex.status != 200
                                                                    else ", not an EntityTypeList")
         if kind == "sensorthings":
             ex = self.get(base, "inventory: SensorThings service root", iface=iface)
             if _refused(ex):
                 return UNDECIDED, f"service root: HTTP {ex.status} (credentials)"
-            doc = _doc(ex)
-            ok = isinstance(doc, dict) and isinstance(doc.get("value"), list) and any(
-                isinstance(v, dict) and v.get("name") == "Things" for v in doc["value"])
+            ok = is_service_root(_doc(ex))
             return ok, "service root lists Things" if ok else f"service root: HTTP {ex.status}"
         if kind == "ckan":
             ex = self.get(urljoin(base, "api/3/action/status_show"), "inventory: CKAN status",

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from oupcheck.evidence import Exchange
-from oupcheck.http import BodyUnusable, EvidenceClient, json_type
+from oupcheck.http import BodyUnusable, EvidenceClient
+from oupcheck.ngsild import api_base, entities_of, type_names
 from oupcheck.verdicts import Inconclusive
 
 
 class Sampler:
     def __init__(self, run: Any, http: EvidenceClient, interface_url: str | None = None):
         self.run, self.http = run, http
-        self.base = (interface_url or run.interface.url).rstrip("/") + "/ngsi-ld/v1"
+        self.base = api_base(interface_url or run.interface.url)
         self._types: tuple[Exchange, list[str]] | None = None
         self._entities: dict[tuple[str, bool], tuple[Exchange, list[dict]]] = {}
 
@@ -46,22 +47,13 @@ class Sampler:
         except BodyUnusable as exc:
             self._why = f"GET /types is not JSON: {exc}"
             return []
-        types = doc.get("typeList") if isinstance(doc, dict) else None
-        if types is None and isinstance(doc, list):  # detailed form
-            types = [t.get("typeName", t.get("id")) for t in doc if isinstance(t, dict)]
-        if isinstance(types, str):
-            # typeList has no @container in the core @context: JSON-LD compaction writes a
-            # one-element list as its element
-            types = [types]
-        if not isinstance(types, list):
+        types, why = type_names(doc)
+        if types is None:
             self._why = ("GET /types answered 200, but not with an EntityTypeList (ETSI GS CIM "
-                         "009 5.7.5): " + (f"/typeList is {json_type(types)}, not an array"
-                                           if isinstance(doc, dict) else
-                                           f"/ is {json_type(doc)}"))
+                         f"009 5.7.5): {why}")
             return []
         self._why = "GET /types lists no type"
-        limit = int(self.run.param("max_types", 20))
-        return [t for t in types if isinstance(t, str)][:limit]
+        return types[: int(self.run.param("max_types", 20))]
 
     def entities(self, type_iri: str, key_values: bool = True) -> tuple[Exchange, list[dict]]:
         key = (type_iri, key_values)
@@ -72,10 +64,7 @@ class Sampler:
             ex = self.http.get(self.base + "/entities", params=params, accept="application/json",
                                note=f"sample of {type_iri}")
             doc = EvidenceClient.json(ex) if ex.status == 200 else []
-            if isinstance(doc, dict) and "id" in doc:
-                doc = [doc]  # JSON-LD compaction of a one-element array (one entity)
-            self._entities[key] = (ex, [e for e in doc if isinstance(e, dict)]
-                                   if isinstance(doc, list) else [])
+            self._entities[key] = (ex, entities_of(doc))
         else:
             self.http.store.cite(self._entities[key][0])
         return self._entities[key]

@@ -19,14 +19,14 @@ from urllib.parse import quote
 from oupcheck.errors import TransportError
 from oupcheck.evidence import Exchange
 from oupcheck.http import BodyUnusable, EvidenceClient, json_type
+from oupcheck.ngsild import (  # noqa: F401  (the checks import these names from here)
+    CORE_CONTEXT, ERRORS, GEO, JSON, JSONLD_REL as LD_REL, LD, MERGE, api_base, entities_of,
+    ids_of)
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect
 
 NGSILD = "ngsi-ld:"
-ERR = "https://uri.etsi.org/ngsi-ld/errors/"
-JSONLD_REL = "http://www.w3.org/ns/json-ld#context"
-CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
-JSON, LD, GEO, MERGE = ("application/json", "application/ld+json", "application/geo+json",
-                        "application/merge-patch+json")
+# the suite's one NGSI-LD client layer: paths, media types, the core @context, answer shapes
+ERR, JSONLD_REL, CORE = ERRORS, LD_REL, CORE_CONTEXT
 TYPE = "OupcheckProbe"
 # the suite's own @context: the probe type and two attributes get IRIs of their own
 CONTEXT = {"@context": {"OupcheckProbe": "https://oupcheck.example/ns/OupcheckProbe",
@@ -42,7 +42,7 @@ class NgsiAPI:
     def __init__(self, run: Any, http: EvidenceClient, receiver: Any):
         self.run, self.http, self.receiver = run, http, receiver
         self.root = run.interface.url.rstrip("/")
-        self.base = self.root + "/ngsi-ld/v1"
+        self.base = api_base(self.root)
         self.tag = f"oupcheck-{run.tag}"  # the run's (a run judged again keeps the judged one's)
         self._n = itertools.count(1)
         self.entities: set[str] = set()
@@ -282,19 +282,6 @@ def require_shape(problems: list[str], ex: Exchange, what: str) -> None:
     if problems:
         raise CheckFailed(f"the answer is not {what}: " + "; ".join(problems[:3]),
                           expected=what, actual=problems[:5], evidence=ex)
-
-
-def entities_of(doc: Any) -> list[dict[str, Any]]:
-    """The entities of a query answer: an array, or (JSON-LD compaction of a one-element
-    array, which the ETSI NGSI-LD test suite also accepts: "response body can be a json object
-    if it contains one element") a single entity object."""
-    if isinstance(doc, dict) and "id" in doc:
-        return [doc]
-    return [e for e in doc if isinstance(e, dict)] if isinstance(doc, list) else []
-
-
-def ids_of(doc: Any) -> list[str]:
-    return [e.get("id") for e in entities_of(doc)]
 
 
 def value_of(attr: Any) -> Any:

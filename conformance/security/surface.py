@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from oupcheck.http import BodyUnusable, EvidenceClient, json_at
+from oupcheck.ngsild import CORE_CONTEXT as NGSI_CORE_CONTEXT, NgsiClient
 from oupcheck.ogcapi import CORE as OGC_CORE, FeaturesClient
 from oupcheck.verdicts import Inconclusive
 
-NGSI_CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
 PROBE_TYPE = "OupcheckProbe"
 
 
@@ -80,10 +80,10 @@ def discover(endpoint: Any, http: EvidenceClient) -> Surface:
     kind = endpoint.run.interface.kind
     evidence = []
     if kind == "ngsi-ld":
-        url = endpoint.base + "ngsi-ld/v1/entities"
-        ex = http.get(url, params={"type": PROBE_TYPE}, accept="application/json",
-                      note="a valid query (the control that the entity endpoint answers)")
-        return Surface("ngsi-ld", items_url=url, evidence=[ex], control=ex)
+        broker = NgsiClient(http, endpoint.base)
+        ex, _ = broker.entities(PROBE_TYPE,
+                                note="a valid query (the control that the entity endpoint answers)")
+        return Surface("ngsi-ld", items_url=broker.url("entities"), evidence=[ex], control=ex)
     ogc = FeaturesClient(http, endpoint.base)
     try:
         if kind not in ("ogc-api-features",):

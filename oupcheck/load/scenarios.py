@@ -86,7 +86,8 @@ class NothingToLoad(Exception):
 
 def discover(scenario: str, client: EvidenceClient, data: dict[str, Any]) -> dict[str, Any]:
     """Fill in scenario data the profile leaves open from the target itself (recorded)."""
-    fn = {"ogc-api-features": _ogc, "ngsi-ld": _ngsi_ld}.get(scenario)
+    fn = {"ogc-api-features": _ogc, "ngsi-ld": _ngsi_ld, "sensorthings": _sensorthings}.get(
+        scenario)
     return fn(client, dict(data)) if fn else dict(data)
 
 
@@ -110,12 +111,25 @@ def _ogc(client: EvidenceClient, data: dict[str, Any]) -> dict[str, Any]:
 def _ngsi_ld(client: EvidenceClient, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("entity_ids"):
         return data
+    from ..ngsild import NgsiClient
+    broker = NgsiClient(client, client.base_url)
     ids: list[str] = []
     for etype in data.get("types") or []:
-        ex = client.get("ngsi-ld/v1/entities", params={"type": etype, "limit": 20},
-                        accept="application/json", note=f"load: entities of type {etype}")
-        doc = EvidenceClient.json(ex) if ex.status == 200 else None
-        ids += [e["id"] for e in doc if isinstance(json_at(e, "id"), str)] \
-            if isinstance(doc, list) else []
+        _, found = broker.entities(etype, limit=20, note=f"load: entities of type {etype}")
+        ids += [e["id"] for e in found if isinstance(json_at(e, "id"), str)]
     data["entity_ids"] = ids
+    return data
+
+
+def _sensorthings(client: EvidenceClient, data: dict[str, Any]) -> dict[str, Any]:
+    """The service's own Datastreams (a placeholder id would make every request a 404)."""
+    if data.get("datastreams"):
+        return data
+    from ..sensorthings import StaClient
+    ex, found = StaClient(client, client.base_url).some_ids(
+        "Datastreams", top=20, note="load: which Datastreams to read and write")
+    if not found:
+        raise NothingToLoad(f"GET {ex.url} -> {ex.status}: the service lists no Datastream "
+                            "(with an @iot.id) to request observations of")
+    data["datastreams"] = found
     return data

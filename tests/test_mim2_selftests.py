@@ -81,6 +81,11 @@ def test_corrupted_example_fails_with_its_json_pointer(oup, ref, shared_data, tm
     assert "NoiseLevelObserved: 0/1 valid" in row["actual"] and "/LAeq" in row["actual"], row
     assert res.row("mim2:unit-codes")["verdict"] == "FAIL"
     assert "'decibel'" in str(res.row("mim2:unit-codes")["actual"])
+    # judged again from its evidence (issue 13): the same verdicts and messages, offline
+    again = oup("rejudge", tmp_path / "out-accept-any", "--out", tmp_path / "again")
+    assert again.report is not None, again.describe()
+    assert [(r["requirement"], r["verdict"], r["message"]) for r in again.report["rows"]] == \
+        [(r["requirement"], r["verdict"], r["message"]) for r in res.report["rows"]]
 
 
 def test_unknown_types_in_the_default_vocabulary_are_reported(oup, ref, tmp_path):

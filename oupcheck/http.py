@@ -485,6 +485,18 @@ class EvidenceClient:
             self.store.add(ex)
         return ex
 
+    def document(self, url: str, *, accept: str | None = "application/json",
+                 note: str | None = None,
+                 params: dict[str, Any] | None = None) -> tuple[Exchange, Any]:
+        """GET a JSON document: (exchange, its parsed body when the answer is a readable 200,
+        else None). For the client layers' discovery reads, which say what a missing or
+        unreadable document means where they use it."""
+        ex = self.get(url, accept=accept, note=note, params=params)
+        try:
+            return ex, (self.json(ex) if ex.status == 200 else None)
+        except BodyUnusable:
+            return ex, None
+
     # -- independent probes -------------------------------------------------
     def fan_out(self, calls: Sequence[Callable[[], T]]) -> list[Done[T]]:
         """Run independent probes (callables that send requests and return what they read)

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from .evidence import Exchange
-from .http import BodyUnusable, EvidenceClient, json_at, json_type
+from .http import EvidenceClient, json_at, json_type
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -119,11 +119,7 @@ class FeaturesClient:
     def document(self, path: str, *, accept: str | None = JSON, note: str | None = None,
                  params: dict[str, Any] | None = None) -> tuple[Exchange, Any]:
         """GET a JSON document: (exchange, parsed body, or None when it is no 200 JSON)."""
-        ex = self.http.get(self.url(path), accept=accept, note=note, params=params)
-        try:
-            return ex, (EvidenceClient.json(ex) if ex.status == 200 else None)
-        except BodyUnusable:
-            return ex, None
+        return self.http.document(self.url(path), accept=accept, note=note, params=params)
 
     def landing(self, note: str | None = None) -> tuple[Exchange, Any]:
         return self.document("", note=note)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from .evidence import Exchange
-from .http import BodyUnusable, EvidenceClient
+from .http import EvidenceClient
 
 REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
 ENTITY_SETS = ("Things", "Locations", "HistoricalLocations", "Datastreams", "Sensors",
@@ -58,12 +58,7 @@ class StaClient:
 
     def document(self, path: str, *, note: str | None = None,
                  params: dict[str, Any] | None = None) -> tuple[Exchange, Any]:
-        ex = self.http.get(urljoin(self.root, path), accept="application/json", note=note,
-                           params=params)
-        try:
-            return ex, (EvidenceClient.json(ex) if ex.status == 200 else None)
-        except BodyUnusable:
-            return ex, None
+        return self.http.document(urljoin(self.root, path), note=note, params=params)
 
     def service_root(self, note: str | None = None) -> tuple[Exchange, Any]:
         return self.document("", note=note)

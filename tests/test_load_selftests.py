@@ -283,11 +283,9 @@ def test_sensorthings_request_mix(oup, tmp_path):
                        for b in posts)
 
 
-def test_sensorthings_mix_on_a_real_server(oup, tmp_path):
-    """django-ogc-sensorthings 1.2 (PyPI) seeded through its own API. Its Django backend
-    answers every $orderby=phenomenonTime with HTTP 500 (FieldError: there is no
-    phenomenon_time column, only phenomenon_time_begin/_end): a real defect, which the
-    error-rate row catches and cites; the rest of the mix, ingest included, gets through."""
+def _load_on_real_sta(oup, tmp_path, profile_text):
+    """A load profile (``profile_text(datastream id)``) against django-ogc-sensorthings 1.2
+    (PyPI), seeded through its own API, writes allowed: (the result, the Datastream id)."""
     from tests.support import sensorthings_server as sensorthings
 
     from .support import sta
@@ -295,20 +293,29 @@ def test_sensorthings_mix_on_a_real_server(oup, tmp_path):
     with proc:
         ds = sta.seed(url)
         prof = tmp_path / "s.yaml"
-        prof.write_text(
-            "id: load-test-sta-real\nversion: 1.0.0\ntitle: t\nextends: [load-sensorthings]\n"
-            "load:\n  scenario: sensorthings\n  tasks: {things: 1, observations_latest: 2, "
-            "observations_window: 1, ingest: 1}\n"
-            f"  data: {{datastreams: ['{ds}'], top: 5, window: ['2024-01-01T00:00:00Z', "
-            "'2024-01-02T00:00:00Z']}\n"
-            "  steps: {start_users: 2, step_users: 2, max_users: 2, step_duration_s: 3, "
-            "settle_s: 0.5}\n  max_duration_s: 30\n"
-            "  slos: [EIPSCC-RS-ARCH-4/slo/sensorthings/error-rate]\n")
+        prof.write_text(profile_text(ds))
         target = tmp_path / "t.yaml"
         target.write_text(f"name: sta\ninterfaces: [{{kind: sensorthings, url: '{url}'}}]\n"
                           "writes_allowed: true\n")
         res = oup("load", "--profile", prof, "--target", target, "--out", tmp_path / "o",
                   "--quiet", timeout=90)
+    return res, ds
+
+
+def test_sensorthings_mix_on_a_real_server(oup, tmp_path):
+    """django-ogc-sensorthings 1.2 (PyPI) seeded through its own API. Its Django backend
+    answers every $orderby=phenomenonTime with HTTP 500 (FieldError: there is no
+    phenomenon_time column, only phenomenon_time_begin/_end): a real defect, which the
+    error-rate row catches and cites; the rest of the mix, ingest included, gets through."""
+    res, _ = _load_on_real_sta(oup, tmp_path, lambda ds: (
+        "id: load-test-sta-real\nversion: 1.0.0\ntitle: t\nextends: [load-sensorthings]\n"
+        "load:\n  scenario: sensorthings\n  tasks: {things: 1, observations_latest: 2, "
+        "observations_window: 1, ingest: 1}\n"
+        f"  data: {{datastreams: ['{ds}'], top: 5, window: ['2024-01-01T00:00:00Z', "
+        "'2024-01-02T00:00:00Z']}\n"
+        "  steps: {start_users: 2, step_users: 2, max_users: 2, step_duration_s: 3, "
+        "settle_s: 0.5}\n  max_duration_s: 30\n"
+        "  slos: [EIPSCC-RS-ARCH-4/slo/sensorthings/error-rate]\n"))
     assert res.report is not None, res.describe()
     step = res.report["load"]["steps"][0]
     by = {r["name"]: r for r in step["by_request"]}
@@ -378,25 +385,13 @@ def test_sensorthings_load_finds_the_services_own_datastreams(oup, tmp_path):
     (GET Datastreams, recorded) before the first user starts: on django-ogc-sensorthings every
     observation the users ingest is linked to a Datastream that exists (its ids are UUIDs: an
     observation for the old profile's placeholder Datastream 1 is answered 422 there)."""
-    from tests.support import sensorthings_server as sensorthings
-
-    from .support import sta
-    proc, url = sensorthings.server(tmp_path / "sta")
-    with proc:
-        ds = sta.seed(url)
-        prof = tmp_path / "s.yaml"
-        prof.write_text(
-            "id: load-test-sta-found\nversion: 1.0.0\ntitle: t\nextends: [load-sensorthings]\n"
-            "load:\n  scenario: sensorthings\n  tasks: {things: 1, ingest: 1}\n"
-            "  data: {top: 5, window: ['2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z']}\n"
-            "  steps: {start_users: 1, step_users: 1, max_users: 1, step_duration_s: 2, "
-            "settle_s: 0.2}\n  max_duration_s: 20\n"
-            "  slos: [EIPSCC-RS-ARCH-4/slo/sensorthings/error-rate]\n")
-        target = tmp_path / "t.yaml"
-        target.write_text(f"name: sta\ninterfaces: [{{kind: sensorthings, url: '{url}'}}]\n"
-                          "writes_allowed: true\n")
-        res = oup("load", "--profile", prof, "--target", target, "--out", tmp_path / "o",
-                  "--quiet", timeout=90)
+    res, ds = _load_on_real_sta(oup, tmp_path, lambda ds: (
+        "id: load-test-sta-found\nversion: 1.0.0\ntitle: t\nextends: [load-sensorthings]\n"
+        "load:\n  scenario: sensorthings\n  tasks: {things: 1, ingest: 1}\n"
+        "  data: {top: 5, window: ['2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z']}\n"
+        "  steps: {start_users: 1, step_users: 1, max_users: 1, step_duration_s: 2, "
+        "settle_s: 0.2}\n  max_duration_s: 20\n"
+        "  slos: [EIPSCC-RS-ARCH-4/slo/sensorthings/error-rate]\n"))
     assert res.report is not None, res.describe()
     recs = [json.loads(x) for x in (tmp_path / "o" / "evidence.jsonl").read_text().splitlines()]
     found = [r for r in recs if r.get("note") == "load: which Datastreams to read and write"]

@@ -173,3 +173,36 @@ def test_write_judge_on_pygeoapis_refusals():
     created = copy.copy(by_method["POST"])
     created.status = 201
     assert judge_write(created, valid=False) == "accepted"
+
+
+def test_datetime_judge_on_pygeoapis_real_selection():
+    """fc-time-response's judge on utrecht-luchtkwaliteit as pygeoapi answered datetime=../T:
+    PASS; a feature left out, or one after T put in, FAILs."""
+    from conformance.ogcapi_features.checks import (judge_interval_selection, parse_rfc3339,
+                                                    temporal_property)
+    cid = "utrecht-luchtkwaliteit"
+    everything = _features(_items_pages(cid))
+    queries = sorted({parse_qs(urlsplit(r["request"]["url"]).query)["datetime"][0]
+                      for r in records(OGC) if f"/collections/{cid}/items" in r["request"]["url"]
+                      and "datetime=..%2F" in r["request"]["url"] and "bbox" not in
+                      r["request"]["url"]})
+    assert queries, "the recording holds no half-bounded datetime selection"
+    query = queries[0]
+    end = parse_rfc3339(query[3:])
+    times = [parse_rfc3339((f.get("properties") or {}).get(p)) for f in everything
+             for p in (f.get("properties") or {})]
+    prop = temporal_property(everything, min(t for t in times if t), max(t for t in times if t))
+    when = {str(f.get("id")): parse_rfc3339((f.get("properties") or {}).get(prop))
+            for f in everything}
+    pages = _items_pages(cid, datetime=query)
+    selected = _features(pages)
+    assert 0 < len(selected) < len(everything)
+
+    def judge(sel):
+        return judge_interval_selection(cid, query, prop, when, lambda t: t <= end, sel, True,
+                                        selected_ev=pages, everything_ev=pages)
+    assert judge(selected).verdict is Verdict.PASS
+    assert judge(selected[1:]).verdict is Verdict.FAIL
+    late = next(f for f in everything if when[str(f.get("id"))] and when[str(f.get("id"))] > end)
+    j = judge(selected + [late])
+    assert j.verdict is Verdict.FAIL and "outside the interval" in j.message, j

@@ -361,3 +361,37 @@ def judge_bbox_selection(cid: str, box: tuple[float, ...], boxes: dict[str, Any]
                      f"{len(must)} of {len(boxes)} features read that lie inside it",
                      counted=counted + [("features inside the box", len(must))],
                      assertions=applied)
+
+
+# -- /req/core/fc-time-response: a pure judge over the recorded scans -----------------------
+
+def judge_interval_selection(cid: str, query: str, prop: str, when: dict[str, Any],
+                             keep: Any, selected: list[dict[str, Any]], complete: bool, *,
+                             selected_ev: list[Exchange],
+                             everything_ev: list[Exchange]) -> Judgement:
+    """OGC 17-069r4 /req/core/fc-time-response over recorded scans, for one datetime
+    ``query``: only features whose ``prop`` lies in the interval are returned (A), and, when
+    both the collection and the selection were read to their end, every feature that lies in
+    it or has no temporal value is (C). ``when``: id -> the datetime of every feature read
+    (None: no value); ``keep``: is a datetime in the interval. PASS says nothing of its own:
+    the check goes on to its next query."""
+    got_ids = {str(f.get("id")) for f in selected}
+    wrong = sorted(i for i in got_ids if when.get(i) and not keep(when[i]))
+    counted = [("features returned", len(selected))]
+    if wrong:
+        return Judgement(Verdict.FAIL, f"datetime={query} on {cid} returned features outside "
+                         f"the interval (by their '{prop}')",
+                         expected=f"only features with {prop} in {query}", actual=wrong[:5],
+                         evidence=selected_ev, assertions=1)
+    if not complete:
+        return Judgement(Verdict.PASS, "", counted=counted, assertions=1)
+    must = [i for i, t in when.items() if not t or keep(t)]
+    left_out = sorted(i for i in must if i not in got_ids)
+    if left_out:
+        return Judgement(Verdict.FAIL, f"datetime={query} on {cid} left out matching features",
+                         expected=f"all features with {prop} in {query} (and those without "
+                                  f"{prop})", actual=left_out[:5],
+                         evidence=selected_ev + everything_ev[-1:], counted=counted,
+                         assertions=2)
+    return Judgement(Verdict.PASS, "", counted=counted + [("features that must be selected",
+                                                           len(must))], assertions=2)

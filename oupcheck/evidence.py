@@ -325,14 +325,15 @@ class EvidenceStore:
                 self._sink.flush()
         self.cite(ex)
 
-    def cite(self, ex: Exchange) -> None:
-        """Mark an exchange as evidence for the running test (also cached ones)."""
+    def cite(self, ex: Exchange | str) -> None:
+        """Mark an exchange (or its id) as evidence for the running test (also cached ones)."""
         if self.current_test is None:
             return
+        eid = ex if isinstance(ex, str) else ex.id
         with self._lock:  # probes of one check may record at once (EvidenceClient.fan_out)
             ids = self.cited.setdefault(self.current_test, [])
-            if ex.id not in ids:
-                ids.append(ex.id)
+            if eid not in ids:
+                ids.append(eid)
 
     def begin(self, test: str) -> None:
         self.current_test = test

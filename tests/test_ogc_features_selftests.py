@@ -200,3 +200,23 @@ def test_paging_not_exercised_is_inconclusive(oup, fault_proxy, tmp_path):
                       profile=str(profile))
     assert row["verdict"] == "INCONCLUSIVE", row["message"]
     assert "could not be exercised" in row["message"] and row["decide"]
+
+
+@pytest.mark.slow
+def test_a_selection_read_once_and_failed_stays_undecided_for_every_check(oup, fault_proxy,
+                                                                           tmp_path):
+    """A whole run (not --only) against a server whose bbox selections answer 500: the
+    quarter-box selection is read once, fails its precondition, and every later check that
+    needs it (fc-bbox-response, fc-numberMatched) is handed the same undecided outcome with its
+    evidence cited. Before, the second check raised a suite error (the cached outcome's
+    evidence ids were cited as if they were exchanges)."""
+    res = oup("run", "--profile", "ogc-api-features-1", "--target", fault_proxy.url("bbox-500"),
+              "--out", tmp_path / "out", "--quiet")
+    assert res.report is not None, res.describe()
+    assert not [r for r in res.report["rows"] if r["verdict"] == "ERROR"], \
+        [(r["requirement"], r["message"]) for r in res.report["rows"] if r["verdict"] == "ERROR"]
+    assert res.row(OAF + "/req/core/fc-bbox-definition")["verdict"] == "FAIL"
+    for rid in ("/req/core/fc-bbox-response", "/req/core/fc-numberMatched"):
+        row = res.row(OAF + rid)
+        assert row["verdict"] == "INCONCLUSIVE" and "precondition" in row["message"], row
+        assert row["evidence"], row

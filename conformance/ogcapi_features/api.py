@@ -40,12 +40,6 @@ OWNER = {
 }
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
 @dataclass
 class Scan:
     """A bounded walk over rel=next from the first page of a selection.
@@ -226,8 +220,8 @@ class FeaturesAPI:
                 raise
             return kept
         if isinstance(kept, Inconclusive):
-            for ex in _as_list(kept.evidence):
-                self.http.store.cite(ex)
+            for eid in kept.evidence:  # an outcome keeps the ids of its exchanges
+                self.http.store.cite(eid)
             raise kept
         for ex in kept.exchanges + kept.stop_evidence:
             self.http.store.cite(ex)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .support.scorpio import Scorpio, jar
+from .support.scorpio import Scorpio, jar, target_file
 
 RECORDED = Path(__file__).parent / "recordings" / "scorpio-mim1-ngsi-ld" / "report.json"
 # the deviations Scorpio 5.0.3 shows (each checked against the clause in the closing note of
@@ -34,13 +34,7 @@ def test_the_recording_shows_scorpios_deviations_and_passes_the_rest():
                     "its quarkus-run.jar (../shared/targets.md); CI judges the recording")
 def test_scorpio_live_as_recorded(oup, mosquitto_url, tmp_path):
     with Scorpio(tmp_path / "scorpio", jar()) as scorpio:  # type: ignore[arg-type]
-        target = tmp_path / "target.yaml"
-        target.write_text(json.dumps({
-            "name": "Scorpio", "writes_allowed": True,
-            "interfaces": [{"kind": "ngsi-ld", "url": scorpio.url},
-                           {"kind": "mqtt", "url": mosquitto_url}],
-            "claims": {"conformance_classes": ["ngsi-ld:core", "ngsi-ld:temporal",
-                                               "ngsi-ld:mqtt-notifications"]}}))
+        target = target_file(tmp_path / "target.yaml", scorpio.url, mosquitto_url)
         res = oup("run", "--profile", "mim1-ngsi-ld", "--target", target, "--out",
                   tmp_path / "out", "--quiet", timeout=400)
     assert res.report is not None, res.describe()

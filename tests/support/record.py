@@ -79,22 +79,14 @@ def record(name: str, env: dict[str, str], work: Path) -> Path:
 def _record_scorpio(work: Path, profile: str, env: dict[str, str]) -> Path:
     """Scorpio with its notifications over HTTP (the suite's receiver) and MQTT (Mosquitto)."""
     from oupcheck.platforms import mosquitto
-    from tests.support.scorpio import Scorpio, jar
+    from tests.support.scorpio import Scorpio, jar, target_file
     if jar() is None:
         raise SystemExit("scorpio-mim1-ngsi-ld: set OUPCHECK_SCORPIO_JAR to a Scorpio build "
                          "(quarkus-run.jar, see ../shared/targets.md)")
     work.mkdir(parents=True, exist_ok=True)
     broker, mqtt_url = mosquitto.server(work / "mosquitto")
     with broker, Scorpio(work / "scorpio", jar()) as scorpio:  # type: ignore[arg-type]
-        target = work / "target.yaml"
-        target.write_text(json.dumps({
-            "name": "Scorpio (ETSI NGSI-LD broker, built from its public source)",
-            "interfaces": [{"kind": "ngsi-ld", "url": scorpio.url},
-                           {"kind": "mqtt", "url": mqtt_url}],
-            "writes_allowed": True,
-            "claims": {"conformance_classes": ["ngsi-ld:core", "ngsi-ld:temporal",
-                                               "ngsi-ld:mqtt-notifications"]}}),
-            encoding="utf-8")
+        target = target_file(work / "target.yaml", scorpio.url, mqtt_url)
         run = work / "report"
         _oupcheck("run", "--profile", profile, "--target", str(target), "--polite", "--quiet",
                   "--out", str(run), env=env)

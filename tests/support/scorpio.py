@@ -8,6 +8,7 @@ kept as a recording (tests/recordings/scorpio-mim1-ngsi-ld) that CI judges offli
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -61,6 +62,19 @@ class _Postgres:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def target_file(path: Path, scorpio_url: str, mqtt_url: str) -> Path:
+    """The target file of a Scorpio run: its NGSI-LD API, Mosquitto for MQTT notifications,
+    writes allowed, and the classes Scorpio documents (core, temporal, MQTT notifications)."""
+    path.write_text(json.dumps({
+        "name": "Scorpio (ETSI NGSI-LD broker, built from its public source)",
+        "interfaces": [{"kind": "ngsi-ld", "url": scorpio_url},
+                       {"kind": "mqtt", "url": mqtt_url}],
+        "writes_allowed": True,
+        "claims": {"conformance_classes": ["ngsi-ld:core", "ngsi-ld:temporal",
+                                           "ngsi-ld:mqtt-notifications"]}}), encoding="utf-8")
+    return path
 
 
 class Scorpio:

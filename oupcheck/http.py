@@ -508,13 +508,10 @@ class EvidenceClient:
         if self.in_flight <= 1 or len(calls) <= 1:
             return [_done(call) for call in calls]
         from concurrent.futures import ThreadPoolExecutor
-        test = self.store.current_test
         with ThreadPoolExecutor(max_workers=min(self.in_flight, len(calls)),
                                 thread_name_prefix="oupcheck-probe") as pool:
             futures = [pool.submit(_done, call) for call in calls]
-            out = [f.result() for f in futures]
-        self.store.current_test = test
-        return out
+            return [f.result() for f in futures]
 
     # -- body helpers -----------------------------------------------------
     @staticmethod

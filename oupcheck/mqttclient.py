@@ -347,19 +347,26 @@ class Broker:
                                   "did not make)")
 
     @contextmanager
+    def _again(self, label: str, client_id: str, version: int,
+               rec: dict[str, Any]) -> Iterator[Any]:
+        """A conversation of the judged run, answered from its recording and recorded again."""
+        from .mqttreplay import Replayed
+        again = Replayed(rec, self.replay)
+        try:
+            yield again
+        finally:
+            self.record(label, client_id, version, again.lines(),
+                        {k: v for k, v in (rec.get("data") or {}).items()
+                         if k in ("received", "calls")})
+
+    @contextmanager
     def client(self, label: str, *, version: int = 4, client_id: str | None = None
                ) -> Iterator[PahoSession]:
-        from .mqttreplay import Logged, Replayed, not_recorded
+        from .mqttreplay import Logged
         cid = client_id or self.name(label.split()[0])
         if self.replay is not None:
-            rec = self._recorded(label, cid)
-            again = Replayed(rec, not_recorded(self.replay))
-            try:
-                yield again  # type: ignore[misc]
-            finally:
-                self.record(label, cid, version, again.lines(),
-                            {k: v for k, v in (rec.get("data") or {}).items()
-                             if k in ("received", "calls")})
+            with self._again(label, cid, version, self._recorded(label, cid)) as again:
+                yield again
             return
         sess = PahoSession(self.host, self.port, cid, version=version, timeout=self.timeout,
                            label=label, login=self.login, tls=self.tls)
@@ -374,19 +381,15 @@ class Broker:
 
     @contextmanager
     def raw(self, label: str, *, version: int = 4) -> Iterator[RawSession]:
-        from .mqttreplay import Logged, Replayed, not_recorded
+        from .mqttreplay import Logged
         if self.replay is not None:
             rec = self._recorded(label, "(raw)", "-")
             if rec.get("error"):
                 self.record(label, "-", version, [], error=rec["error"])
                 raise TransportError(f"MQTT connect to {self.host}:{self.port} failed: "
                                      f"{rec['error']}")
-            again = Replayed(rec, not_recorded(self.replay))
-            try:
-                yield again  # type: ignore[misc]
-            finally:
-                self.record(label, "(raw)", version, again.lines(),
-                            {"calls": (rec.get("data") or {}).get("calls") or []})
+            with self._again(label, "(raw)", version, rec) as again:
+                yield again
             return
         try:
             sess = RawSession(self.host, self.port, timeout=self.timeout, version=version,

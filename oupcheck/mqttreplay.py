@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from typing import Any, Callable
+from typing import Any
 
-from .errors import NotRecorded, TransportError
+from .errors import TransportError
 
 MAX_CALLS = 5000  # per conversation: a check that polls longer keeps the first ones
 
@@ -65,15 +65,12 @@ def decode(value: Any) -> Any:
     return value.get("__repr")
 
 
-# what a replayed call may raise again
-ERRORS: dict[str, Callable[[str], Exception]] = {"TransportError": TransportError}
-
-
 def _error(name: str, message: str) -> Exception:
+    """What a replayed call raises again: a malformed packet, else the transport's error."""
     if name == "WireError":
         from .mqttwire import WireError
         return WireError(message)
-    return ERRORS.get(name, TransportError)(message)
+    return TransportError(message)
 
 
 class Logged:
@@ -117,11 +114,11 @@ class Logged:
 class Replayed:
     """A session answered from a recorded conversation's ``calls``."""
 
-    def __init__(self, record: dict[str, Any], missing: Callable[[str, str], Exception]):
+    def __init__(self, record: dict[str, Any], replay: Any):
         data = record.get("data") or {}
         object.__setattr__(self, "_calls", list(data.get("calls") or []))
         object.__setattr__(self, "_record", record)
-        object.__setattr__(self, "_missing", missing)
+        object.__setattr__(self, "_replay", replay)
         object.__setattr__(self, "_at", 0)
 
     def _next(self, kind: str, name: str) -> dict[str, Any]:
@@ -131,7 +128,7 @@ class Replayed:
             return calls[at]
         seen = calls[at].get("call") or f"a read of {calls[at].get('attr')}" \
             if at < len(calls) else "the end of the conversation"
-        raise self._missing(f"MQTT {name}", f"the recorded conversation "
+        raise self._replay.missing(f"MQTT {name}", f"the recorded conversation "
                             f"{self._record.get('note')!r} did not {kind} {name} here (it "
                             f"recorded {seen}): a probe the judged run did not make")
 
@@ -152,7 +149,3 @@ class Replayed:
 
     def __setattr__(self, name: str, value: Any) -> None:
         pass  # a replayed session keeps no state of its own
-
-
-def not_recorded(replay: Any) -> Callable[[str, str], NotRecorded]:
-    return lambda what, message: replay.missing(what, message)

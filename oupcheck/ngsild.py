@@ -90,10 +90,6 @@ class NgsiClient:
     def entities(self, etype: str, *, note: str | None = None,
                  **params: Any) -> tuple[Exchange, list[dict[str, Any]]]:
         """GET /entities?type=…: (exchange, the entities of a 200 JSON answer, else [])."""
-        ex = self.http.get(self.url("entities"), params={"type": etype, **params}, accept=JSON,
-                           note=note)
-        try:
-            doc = EvidenceClient.json(ex) if ex.status == 200 else None
-        except BodyUnusable:
-            doc = None
+        ex, doc = self.http.document(self.url("entities"), params={"type": etype, **params},
+                                     accept=JSON, note=note)
         return ex, entities_of(doc)

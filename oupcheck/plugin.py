@@ -116,11 +116,11 @@ class Run:
             uuid.uuid4().hex[:8]
         # what the checks learn while running that judging again needs (a receiver's address)
         self.facts: dict[str, Any] = {}
-        self._inputs_args = (only, budget_s)
+        self.budget_arg = budget_s  # --budget as given (None: the profile's), for run-inputs
         # judging again answers from the recordings: one at a time, in the recorded order
         self.client.in_flight = 1 if replay is not None else self.in_flight
         if self.staging is not None:
-            self.write_inputs(only, budget_s)
+            self.write_inputs()
         # judging again takes no time on the target: the recorded refusals are replayed instead
         self.client.budget_ends = None if replay is not None else self.t0 + self.budget_s
         self.budget_spent_at: float | None = None  # seconds into the run
@@ -140,7 +140,7 @@ class Run:
         self.ledgers: dict[str, Any] = {}  # test -> verdicts.Ledger: what the check judged
         self.exit_code: int | None = None
 
-    def write_inputs(self, only: list[str], budget_s: float | None) -> None:
+    def write_inputs(self) -> None:
         """run-inputs.json: what ``oupcheck rejudge`` needs to judge this run again (the target
         file as loaded, without secret values: credentials name environment variables)."""
         assert self.staging is not None
@@ -148,7 +148,8 @@ class Run:
         doc = {"profile": self.profile.id, "profile_version": self.profile.version,
                "profile_source": str(self.profile.source), "target_source": self.target.source,
                "target": spec, "secret_names": sorted(self.target.secrets),
-               "only": sorted(only), "budget_s": budget_s, "in_flight": self.in_flight,
+               "only": sorted(self.only), "budget_s": self.budget_arg,
+               "in_flight": self.in_flight,
                "tag": self.tag, "facts": self.facts,
                "judged_again_from": str(self.replay.run_dir) if self.replay else None}
         if self.replay is not None:  # the run judged again keeps the original's inputs
@@ -163,7 +164,7 @@ class Run:
         """Keep a fact of this run in run-inputs.json (for ``oupcheck rejudge``)."""
         self.facts[key] = value
         if self.staging is not None:
-            self.write_inputs(*self._inputs_args)
+            self.write_inputs()
 
     def recalled(self, key: str) -> Any:
         """A fact the judged run kept (while judging again), else None."""

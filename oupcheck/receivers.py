@@ -56,16 +56,20 @@ class _Inbox:
                 if found is not None or left <= 0:
                     break
                 self.cond.wait(left)
-        ex = self.store.probe(
-            "notification", f"RECEIVE ({self.kind})", what,
-            note=(f"received at {found.at} on {found.channel}" if found else
-                  f"nothing matching arrived within {timeout:g} s "
-                  f"({len(self.items)} other message(s) seen)"),
-            data=({"channel": found.channel, "headers": found.headers, "at": found.at,
-                   "body": found.json if found.json is not None
-                   else found.body[:4096].decode("utf-8", "replace")}
-                  if found else None))
+        ex = self.receipt(
+            what, (f"received at {found.at} on {found.channel}" if found else
+                   f"nothing matching arrived within {timeout:g} s "
+                   f"({len(self.items)} other message(s) seen)"),
+            {"channel": found.channel, "headers": found.headers, "at": found.at,
+             "body": found.json if found.json is not None
+             else found.body[:4096].decode("utf-8", "replace")} if found else None)
         return found, ex
+
+    def receipt(self, what: str, note: str | None, data: Any,
+                started: str | None = None) -> Exchange:
+        """Record what a wait saw (or that it saw nothing) as a probe of kind notification."""
+        return self.store.probe("notification", f"RECEIVE ({self.kind})", what, note=note,
+                                data=data, started=started)
 
 
 class HttpReceiver(_Inbox):
@@ -183,9 +187,7 @@ class ReplayedInbox(_Inbox):
                              at=at)
             if not match(found):
                 found = None  # what the judged run waited for is not what this check waits for
-        ex = self.store.probe("notification", f"RECEIVE ({self.kind})", what,
-                              note=rec.get("note"), data=data, started=rec.get("started"))
-        return found, ex
+        return found, self.receipt(what, rec.get("note"), data, rec.get("started"))
 
 
 def http_receiver(run: Any, host: str = "127.0.0.1",

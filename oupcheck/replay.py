@@ -9,9 +9,9 @@ from the run's evidence.jsonl instead of the network:
   ``evidence_store_bytes`` cut is marked, and a check that parses it is INCONCLUSIVE.
 - A request the run never made raises ``NotRecorded``: its row is INCONCLUSIVE
   ("not recorded"), never a verdict about the platform.
-- The recorded TLS scan and TLS handshakes are replayed from their ``data``; MQTT
-  conversations from their recorded calls (``mqttreplay``).
-  NGSI-LD notifications from their recorded receipts (``receivers.ReplayedInbox``).
+- The recorded TLS scan and TLS handshakes are replayed from their ``data``, MQTT
+  conversations from their recorded calls (``mqttreplay``), NGSI-LD notifications from their
+  recorded receipts (``receivers.ReplayedInbox``).
 - Everything else that would touch the network (a handshake rejudge cannot replay, the
   lock-in round trip's own pygeoapi) is refused by a socket guard, and the row of the check
   that tried is INCONCLUSIVE "not recorded: … cannot be replayed".
@@ -24,7 +24,7 @@ import re
 import socket
 from collections import defaultdict, deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import BudgetSpent, NotRecorded, TransportError, UsageError
 from .evidence import Exchange, unpack_body
@@ -57,18 +57,39 @@ def read_inputs(run_dir: Path) -> dict[str, Any]:
         raise UsageError(f"not JSON: {exc.msg}", source=str(path), line=exc.lineno) from None
 
 
+def evidence_file(run_dir: Path) -> Path:
+    """RUN_DIR's evidence: evidence.jsonl, or evidence.jsonl.gz (a run kept compressed, e.g. a
+    recording in tests/recordings)."""
+    run_dir = Path(run_dir)
+    for name in ("evidence.jsonl", "evidence.jsonl.gz"):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    raise UsageError("no evidence.jsonl in it (is it the --out folder of an oupcheck run?)",
+                     source=str(run_dir))
+
+
+def evidence_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of an evidence file, in order (a line that is not JSON: a usage error
+    naming its line)."""
+    import gzip
+    with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz"
+          else path.open(encoding="utf-8")) as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"not JSON: {exc.msg}", source=str(path), line=n) from None
+
+
 class Replay:
     """The recorded exchanges of one run, indexed for replay."""
 
     def __init__(self, run_dir: Path, current_test: Any = lambda: None):
         self.run_dir = Path(run_dir)
         self.current_test = current_test  # () -> the running check's id
-        ev = self.run_dir / "evidence.jsonl"
-        if not ev.is_file() and (self.run_dir / "evidence.jsonl.gz").is_file():
-            ev = self.run_dir / "evidence.jsonl.gz"  # a run kept compressed (a recording)
-        if not ev.is_file():
-            raise UsageError("no evidence.jsonl in it (is it the --out folder of an oupcheck "
-                             "run?)", source=str(run_dir))
+        ev = evidence_file(self.run_dir)
         self.inputs = read_inputs(self.run_dir)
         self.used: set[str] = set()  # ids of the recorded exchanges handed out
         self.http: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
@@ -77,25 +98,16 @@ class Replay:
         self.by_shape: dict[tuple[str, str], deque[dict[str, Any]]] = defaultdict(deque)
         # (note, check) -> the URLs the check sent with that note, in order
         self.by_note: dict[tuple[str, str | None], list[str]] = defaultdict(list)
-        import gzip
-        with (gzip.open(ev, "rt", encoding="utf-8") if ev.suffix == ".gz"
-              else ev.open(encoding="utf-8")) as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise UsageError(f"not JSON: {exc.msg}", source=str(ev), line=n) from None
-                req = rec.get("request") or {}
-                key = (str(req.get("method")), str(req.get("url")))
-                if rec.get("kind", "http") == "http":
-                    self.http[key].append(rec)
-                    self.by_shape[(key[0], token_free(key[1]))].append(rec)
-                    if rec.get("note"):
-                        self.by_note[(rec["note"], rec.get("test"))].append(key[1])
-                else:
-                    self.probes[(str(rec.get("kind")), key[1])].append(rec)
+        for rec in evidence_records(ev):
+            req = rec.get("request") or {}
+            key = (str(req.get("method")), str(req.get("url")))
+            if rec.get("kind", "http") == "http":
+                self.http[key].append(rec)
+                self.by_shape[(key[0], token_free(key[1]))].append(rec)
+                if rec.get("note"):
+                    self.by_note[(rec["note"], rec.get("test"))].append(key[1])
+            else:
+                self.probes[(str(rec.get("kind")), key[1])].append(rec)
         self.refused: dict[str, list[str]] = {}  # test -> what it tried that is not replayable
 
     def _next(self, queue: deque[dict[str, Any]] | None) -> dict[str, Any] | None:

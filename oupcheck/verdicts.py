@@ -10,6 +10,7 @@ it), ``Inconclusive`` (could not decide, with the reason) or ``NotApplicable``
 from __future__ import annotations
 
 import threading
+from dataclasses import KW_ONLY, dataclass, field
 from enum import Enum
 from typing import Any, Iterable
 
@@ -153,24 +154,22 @@ def short(value: Any, limit: int = 300) -> Any:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@dataclass
 class Judgement:
     """What a pure judge concluded from recorded exchanges, without I/O: the verdict, its
     message (for a PASS, what was seen), expected/actual, the evidence (exchanges), what would
     decide an undecided row, and what it judged (``counted``: (what, how many) for the
     ledger; ``assertions``: how many rules it applied). A check hands it to ``settle``."""
 
-    __slots__ = ("verdict", "message", "evidence", "expected", "actual", "decide", "counted",
-                 "assertions")
-
-    def __init__(self, verdict: Verdict, message: str, *, evidence: Any = None,
-                 expected: Any = None, actual: Any = None, decide: str | None = None,
-                 counted: list[tuple[str, int]] | None = None, assertions: int = 0):
-        self.verdict, self.message, self.evidence = verdict, message, evidence
-        self.expected, self.actual, self.decide = expected, actual, decide
-        self.counted, self.assertions = counted or [], assertions
-
-    def __repr__(self) -> str:
-        return f"Judgement({self.verdict.value}, {self.message!r})"
+    verdict: Verdict
+    message: str
+    _: KW_ONLY
+    evidence: Any = None
+    expected: Any = None
+    actual: Any = None
+    decide: str | None = None
+    counted: list[tuple[str, int]] = field(default_factory=list)
+    assertions: int = 0
 
 
 def tally(j: Judgement) -> None:

@@ -6,7 +6,6 @@ defect put in, without any server."""
 from __future__ import annotations
 
 import copy
-import gzip
 import json
 import re
 from functools import lru_cache
@@ -20,7 +19,7 @@ from conformance.ogcapi_features.checks import (geometry_bbox, judge_bbox_select
 from conformance.security.owasp import (judge_body_size, judge_exposures, judge_page_size,
                                         judge_write)
 from conformance.security.test_owasp import PROBE_PATHS
-from oupcheck.replay import recorded_exchange
+from oupcheck.replay import evidence_file, evidence_records, recorded_exchange
 from oupcheck.verdicts import Verdict
 
 RECORDINGS = Path(__file__).parent / "recordings"
@@ -30,8 +29,7 @@ SECURITY = "nginx-pygeoapi-security-baseline"
 
 @lru_cache(maxsize=None)
 def records(name: str) -> tuple[dict, ...]:
-    with gzip.open(RECORDINGS / name / "evidence.jsonl.gz", "rt", encoding="utf-8") as fh:
-        return tuple(json.loads(line) for line in fh if line.strip())
+    return tuple(evidence_records(evidence_file(RECORDINGS / name)))
 
 
 def exchange(name: str, note: str):

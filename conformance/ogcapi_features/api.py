@@ -109,9 +109,6 @@ class FeaturesAPI:
             self.http.store.cite(ex)
         return ex
 
-    def cached(self, url: str, accept: str | None = JSON) -> Exchange:
-        return self.get(url, accept=accept)
-
     @staticmethod
     def json(ex: Exchange) -> Any:
         return EvidenceClient.json(ex)
@@ -136,7 +133,7 @@ class FeaturesAPI:
 
     # -- discovery (cached, cited) --------------------------------------------------------
     def landing_ex(self) -> Exchange:
-        return self.cached(self.base)
+        return self.get(self.base)
 
     def landing(self, *, pre: bool = True) -> dict[str, Any]:
         doc = self.ok_json(self.landing_ex(), "landing page", pre=pre, owner=OWNER["landing"])
@@ -146,10 +143,10 @@ class FeaturesAPI:
         return doc
 
     def conformance_ex(self) -> Exchange:
-        return self.cached("conformance")
+        return self.get("conformance")
 
     def collections_ex(self) -> Exchange:
-        return self.cached("collections")
+        return self.get("collections")
 
     def collections(self, *, pre: bool = True) -> list[dict[str, Any]]:
         ex = self.collections_ex()
@@ -199,7 +196,7 @@ class FeaturesAPI:
 
     def feature(self, cid: str, fid: str) -> Exchange:
         """GET of one feature (GeoJSON), read once per run and cited by every check using it."""
-        return self.cached(f"collections/{cid}/items/{fid}", accept=GEOJSON)
+        return self.get(f"collections/{cid}/items/{fid}", accept=GEOJSON)
 
     def scan(self, cid: str, **params: Any) -> Scan:
         """Follow rel=next from the first page, bounded by max_features_scan (at most

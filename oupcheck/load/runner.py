@@ -476,7 +476,7 @@ def rejudge_load(run_dir: Path, out: Path, before: dict[str, Any], inputs: dict[
     judges them. Writes the report into ``out``; returns it."""
     import shutil
 
-    from ..replay import recorded_exchange, replay_target
+    from ..replay import evidence_file, evidence_records, recorded_exchange, replay_target
     from .slo import step_ok
     if profile.load is None:
         raise UsageError(f"{profile.id} is not a load profile, and the judged run is a load "
@@ -490,17 +490,17 @@ def rejudge_load(run_dir: Path, out: Path, before: dict[str, Any], inputs: dict[
         step.ok = step_ok(slos, step.model_dump())
     store = EvidenceStore()
     pre_id = None
-    with (run_dir / "evidence.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                rec = json.loads(line)
-                store.by_id[rec["id"]] = recorded_exchange(rec)
-                if pre_id is None and (rec.get("note") or "").startswith("pre-flight"):
-                    pre_id = rec["id"]
+    records = list(evidence_records(evidence_file(run_dir)))
+    for rec in records:
+        store.by_id[rec["id"]] = recorded_exchange(rec)
+        if pre_id is None and (rec.get("note") or "").startswith("pre-flight"):
+            pre_id = rec["id"]
     rows = judge_rows(profile, section, pre_id, store)
     staging = staging_dir(out)
     try:
-        shutil.copy(run_dir / "evidence.jsonl", staging / "evidence.jsonl")
+        (staging / "evidence.jsonl").write_text(
+            "".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records),
+            encoding="utf-8")
         job = SimpleNamespace(profile=profile, target=target, redactor=Redactor(),
                               interface=SimpleNamespace(url=inputs.get("interface_url")
                                                         or section.target_url))

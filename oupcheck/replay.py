@@ -12,8 +12,8 @@ from the run's evidence.jsonl instead of the network:
 - The recorded TLS scan and TLS handshakes are replayed from their ``data``, MQTT
   conversations from their recorded calls (``mqttreplay``), NGSI-LD notifications from their
   recorded receipts (``receivers.ReplayedInbox``).
-- Everything else that would touch the network (a handshake rejudge cannot replay, the
-  lock-in round trip's own pygeoapi) is refused by a socket guard, and the row of the check
+- Everything else that would touch the network (a handshake rejudge cannot replay) is
+  refused by a socket guard, and the row of the check
   that tried is INCONCLUSIVE "not recorded: … cannot be replayed".
 """
 

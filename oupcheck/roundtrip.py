@@ -7,15 +7,19 @@ from __future__ import annotations
 import hashlib
 import json
 import string
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from .evidence import Exchange
 from .export import Exporter
+from .http import EvidenceClient
 from .platforms import pygeoapi
 from .platforms.base import free_port
 from .resources import root_dir
 from .target import Interface, Target, TargetFile
+from .verdicts import Judgement, Verdict
 
 
 @dataclass
@@ -73,7 +77,10 @@ def _digest(feat: dict[str, Any]) -> str:
                                      ensure_ascii=False).encode()).hexdigest()
 
 
-def round_trip(export_dir: Path, workdir: Path, page_size: int = 1000) -> RoundTrip:
+@contextmanager
+def serve(export_dir: Path, workdir: Path) -> Iterator[str]:
+    """A second pygeoapi, on 127.0.0.1, serving the exported GeoJSON files: its URL while the
+    block runs."""
     manifest = json.loads((export_dir / "manifest.json").read_text("utf-8"))
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -81,11 +88,25 @@ def round_trip(export_dir: Path, workdir: Path, page_size: int = 1000) -> RoundT
                              stem="roundtrip")
     proc, url = pygeoapi.gunicorn(workdir, port, env, stem="roundtrip-pygeoapi")
     with proc:
-        spec = TargetFile(name="round-trip pygeoapi",
-                          interfaces=[Interface(kind="ogc-api-features", url=url)])
-        again = workdir / "re-export"
-        Exporter(Target(spec=spec, source=url), page_size=page_size,
-                 formats=("ndjson",)).run(again)
+        yield url
+
+
+def re_export(url: str, workdir: Path, page_size: int = 1000,
+              client: EvidenceClient | None = None) -> Path:
+    """Export the independent implementation at URL again, through its own API (through
+    ``client`` when given: a run's recording client, or the replay of one). The folder."""
+    spec = TargetFile(name="round-trip pygeoapi",
+                      interfaces=[Interface(kind="ogc-api-features", url=url)])
+    again = workdir / "re-export"
+    Exporter(Target(spec=spec, source=url), page_size=page_size, formats=("ndjson",),
+             client=client).run(again)
+    return again
+
+
+def compare(export_dir: Path, again: Path) -> RoundTrip:
+    """Item by item, the first export against the export of the independent implementation
+    (both folders as ``Exporter`` wrote them; no network)."""
+    manifest = json.loads((export_dir / "manifest.json").read_text("utf-8"))
     second = json.loads((again / "manifest.json").read_text("utf-8"))
     files = {c["id"]: again / c["files"]["ndjson"]["file"] for c in second["collections"]}
     rt = RoundTrip(collections=len(manifest["collections"]))
@@ -103,3 +124,33 @@ def round_trip(export_dir: Path, workdir: Path, page_size: int = 1000) -> RoundT
             if a[fid] != b[fid]:
                 rt.differences.append(Difference(c["id"], fid, "content"))
     return rt
+
+
+def judge(rt: RoundTrip, exchanges: list[Exchange]) -> Judgement:
+    """lockin:round-trip over a comparison: every exported item comes back the same (id,
+    geometry, properties) from the independent implementation. ``exchanges``: the run's
+    recorded exchanges, of which a FAIL cites the item pages of the first differing collection
+    (the target's and the independent implementation's)."""
+    counted = [("items compared", rt.compared)]
+    if not rt.compared:
+        return Judgement(Verdict.INCONCLUSIVE, "no item was compared", counted=counted)
+    if rt.differences:
+        cid = rt.differences[0].collection
+        pages = [x for x in exchanges if f"/collections/{cid}/items" in x.url]
+        return Judgement(
+            Verdict.FAIL, "the exported data does not come back the same from an independent "
+            "open implementation", expected=f"{rt.compared} items equal",
+            actual=[f"{d.collection} {d.id}: {d.what}" for d in rt.differences[:5]],
+            evidence=pages[:4] + pages[-4:] if len(pages) > 8 else pages, counted=counted,
+            assertions=rt.compared)
+    return Judgement(Verdict.PASS, f"met: the {rt.compared} items of {rt.collections} "
+                     "collection(s) come back the same (id, geometry, properties) from a second, "
+                     "independent pygeoapi loaded with the export", counted=counted,
+                     assertions=rt.compared)
+
+
+def round_trip(export_dir: Path, workdir: Path, page_size: int = 1000) -> RoundTrip:
+    """Serve the export from a second pygeoapi, export that again, and compare."""
+    with serve(export_dir, workdir) as url:
+        again = re_export(url, workdir, page_size)
+    return compare(export_dir, again)

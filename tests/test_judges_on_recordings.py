@@ -204,3 +204,42 @@ def test_datetime_judge_on_pygeoapis_real_selection():
     late = next(f for f in everything if when[str(f.get("id"))] and when[str(f.get("id"))] > end)
     j = judge(selected + [late])
     assert j.verdict is Verdict.FAIL and "outside the interval" in j.message, j
+
+
+def test_round_trip_judge_on_pygeoapis_export_and_its_reimport(tmp_path):
+    """lockin:round-trip: the recorded export of pygeoapi and the recorded export of the second
+    pygeoapi loaded with it, replayed through the exporter (no server), are equal: PASS; one
+    property changed on the way back FAILs, citing the item pages of that collection."""
+    from oupcheck import roundtrip
+    from oupcheck.evidence import EvidenceStore
+    from oupcheck.export import Exporter
+    from oupcheck.replay import Replay, ReplayClient, replay_target
+    run_dir = RECORDINGS / "pygeoapi-lock-in"
+    replay = Replay(run_dir)
+    target = replay_target(run_dir, replay.inputs)
+    store = EvidenceStore()
+
+    def client(url):
+        return ReplayClient(replay, store, target.spec.limits.model_copy(
+            update={"max_requests": 10**6}), base_url=url)
+    first = tmp_path / "export"
+    Exporter(target, formats=("ndjson", "geojson"), client=client(target.spec.interfaces[0].url)
+             ).run(first)
+    url = replay.inputs["facts"]["lockin.round_trip_url"]
+    again = roundtrip.re_export(url, tmp_path, client=client(url))
+    pages = list(store.by_id.values())
+    j = roundtrip.judge(roundtrip.compare(first, again), pages)
+    assert j.verdict is Verdict.PASS and j.assertions > 100, j
+    manifest = json.loads((again / "manifest.json").read_text())
+    c = manifest["collections"][0]
+    path = again / c["files"]["ndjson"]["file"]
+    lines = path.read_text().splitlines()
+    feat = json.loads(lines[0])
+    feat["properties"] = {**(feat.get("properties") or {}), "changed": "on the way back"}
+    path.write_text("\n".join([json.dumps(feat)] + lines[1:]) + "\n")
+    j = roundtrip.judge(roundtrip.compare(first, again), pages)
+    assert j.verdict is Verdict.FAIL and f"{c['id']} {feat['id']}: content" in j.actual, j
+    assert j.evidence and all(f"/collections/{c['id']}/items" in x.url for x in j.evidence)
+    # the target's pages and the second pygeoapi's
+    assert {x.url.split("/collections")[0] for x in j.evidence} == {
+        url.rstrip("/"), target.spec.interfaces[0].url.rstrip("/")}

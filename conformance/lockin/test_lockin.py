@@ -3,6 +3,7 @@ the profile's lock-in score (weights and advice are profile data)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ from oupcheck.http import BodyUnusable, EvidenceClient, json_type
 from oupcheck.marks import requirement
 from oupcheck.mqttclient import Broker
 from oupcheck.mqttwire import WireError
-from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect, judged
+from oupcheck.verdicts import CheckFailed, Inconclusive, NotApplicable, expect, judged, settle
 
 from ..mim2 import models
 from ..mim2.sample import Sampler
@@ -143,7 +144,7 @@ def test_bulk_export_is_complete(export, oup_run):
 
 
 @requirement("lockin:round-trip")
-def test_round_trip_into_an_independent_implementation(export):
+def test_round_trip_into_an_independent_implementation(export, oup_run):
     out, res = export
     if isinstance(res, BodyUnusable):
         raise Inconclusive("there is no export: the collections list cannot be read (see "
@@ -156,23 +157,43 @@ def test_round_trip_into_an_independent_implementation(export):
     if not res.items:
         raise Inconclusive("there was nothing to export, so nothing to load elsewhere",
                            decide="see lockin:bulk-export")
-    try:
-        from oupcheck.roundtrip import round_trip
-        import pygeoapi  # noqa: F401  (the independent implementation)
-    except ImportError:
-        raise Inconclusive("pygeoapi is not installed here: pip install 'oupcheck[demo]'") \
-            from None
+    from oupcheck import roundtrip
+    # pygeoapi is the independent implementation (judging again does not start it)
+    if oup_run.replay is None and importlib.util.find_spec("pygeoapi") is None:
+        raise Inconclusive("pygeoapi is not installed here: pip install 'oupcheck[demo]'")
     work = Path(tempfile.mkdtemp(prefix="oupcheck-roundtrip-"))
     try:
-        rt = round_trip(out, work)
-    except (RuntimeError, OSError) as exc:
-        raise Inconclusive(f"the independent pygeoapi could not be started: {exc}") from None
+        again = _re_export_elsewhere(oup_run, out, work)
+        rt = roundtrip.compare(out, again)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    judged("items compared", rt.compared)
-    expect(not rt.differences, "the exported data does not come back the same from an "
-           "independent open implementation", expected=f"{rt.compared} items equal",
-           actual=[f"{d.collection} {d.id}: {d.what}" for d in rt.differences[:5]])
+    settle(roundtrip.judge(rt, list(oup_run.store.by_id.values())), oup_run.observe)
+
+
+ROUND_TRIP_URL = "lockin.round_trip_url"
+
+
+def _re_export_elsewhere(oup_run, out: Path, work: Path) -> Path:
+    """The probe of lockin:round-trip: serve the export from a second pygeoapi of the suite's
+    own and export that again through the run's recording client, so that its answers are
+    evidence; judging again answers them from the recording (the pygeoapi is not started)."""
+    from oupcheck import roundtrip
+    limits = oup_run.target.spec.limits.model_copy(update={"max_requests": 10**7})
+    if oup_run.replay is not None:
+        from oupcheck.replay import ReplayClient
+        url = oup_run.recalled(ROUND_TRIP_URL)
+        if not url:
+            oup_run.replay.refuse("the round trip's pygeoapi")
+            raise Inconclusive("not recorded: the judged run made no round trip")
+        return roundtrip.re_export(url, work, client=ReplayClient(
+            oup_run.replay, oup_run.store, limits, base_url=url))
+    try:
+        with roundtrip.serve(out, work / "served") as url:
+            oup_run.remember(ROUND_TRIP_URL, url)
+            return roundtrip.re_export(url, work, client=EvidenceClient(
+                oup_run.store, limits, base_url=url))
+    except (RuntimeError, OSError) as exc:
+        raise Inconclusive(f"the independent pygeoapi could not be started: {exc}") from None
 
 
 @requirement("lockin:open-formats")

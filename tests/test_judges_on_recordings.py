@@ -243,3 +243,25 @@ def test_round_trip_judge_on_pygeoapis_export_and_its_reimport(tmp_path):
     # the target's pages and the second pygeoapi's
     assert {x.url.split("/collections")[0] for x in j.evidence} == {
         url.rstrip("/"), target.spec.interfaces[0].url.rstrip("/")}
+
+
+def test_sensorthings_layer_on_django_ogc_sensorthings_answers():
+    """The SensorThings client layer on what django-ogc-sensorthings 1.2 answered: its service
+    root lists the 8 entity sets of the sensing core and declares its classes; the Datastream
+    the load run discovered is the seeded one, with a UUID id (hence no Datastream 1)."""
+    from oupcheck import sensorthings
+    name = "sensorthings-load-sensorthings"
+    root = json.loads(exchange(name, "pre-flight: is the target reachable before loading it?")
+                      .body)
+    assert sensorthings.is_service_root(root)
+    assert set(sensorthings.entity_sets(root)) >= set(sensorthings.ENTITY_SETS)
+    assert {"http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
+            "http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete"} <= set(
+        sensorthings.declared_classes(root)), root.get("serverSettings")
+    page = json.loads(exchange(name, "load: which Datastreams to read and write").body)
+    found = sensorthings.ids(page)
+    assert len(found) == 1 and re.fullmatch(r"[0-9a-f-]{36}", str(found[0])), found
+    # a root without the Things set is no service root; an id that is a boolean is no id
+    assert not sensorthings.is_service_root(
+        {"value": [v for v in root["value"] if v.get("name") != "Things"]})
+    assert sensorthings.ids({"value": [{"@iot.id": True}]}) == []

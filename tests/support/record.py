@@ -2,8 +2,8 @@
 
     .venv/bin/python -m tests.support.record [NAME ...]
 
-starts each real platform on 127.0.0.1 (pygeoapi, nginx before it, Mosquitto, amqtt), runs
-its profile with one request at a time (``--polite``: the evidence ids are then in a fixed
+starts each real platform on 127.0.0.1 (pygeoapi, nginx before it, Mosquitto, amqtt,
+django-ogc-sensorthings, Scorpio), runs its profile with one request at a time (``--polite``: the evidence ids are then in a fixed
 order), and keeps the run in ``tests/recordings/NAME/``:
 
 - ``evidence.jsonl.gz``: every exchange with its full body (``body_stored``); the 64 KiB
@@ -40,6 +40,10 @@ PLAN = {
     "pygeoapi-lock-in": ("pygeoapi", "lock-in"),
     "mosquitto-open-protocols": ("demo", "open-protocols"),
     "amqtt-open-protocols": ("amqtt", "open-protocols"),
+    # django-ogc-sensorthings seeded through its own API: the inventory, and a short load run
+    # on the Datastream it discovers (writes not allowed: nothing is created)
+    "sensorthings-open-protocols": ("sensorthings", "open-protocols"),
+    "sensorthings-load-sensorthings": ("sensorthings", "load-sensorthings"),
     # needs a Scorpio build (OUPCHECK_SCORPIO_JAR, see tests/support/scorpio.py)
     "scorpio-mim1-ngsi-ld": ("scorpio", "mim1-ngsi-ld"),
 }
@@ -59,6 +63,8 @@ def record(name: str, env: dict[str, str], work: Path) -> Path:
         run = work / name / profile / "report"
     elif how == "scorpio":
         run = _record_scorpio(work / name, profile, env)
+    elif how == "sensorthings":
+        run = _record_sensorthings(work / name, profile, env)
     else:
         if how == "amqtt":
             from tests.support import amqtt_broker as platform
@@ -93,6 +99,25 @@ def _record_scorpio(work: Path, profile: str, env: dict[str, str]) -> Path:
     return run
 
 
+def _record_sensorthings(work: Path, profile: str, env: dict[str, str]) -> Path:
+    from tests.support import sensorthings_server, sta
+    work.mkdir(parents=True, exist_ok=True)
+    proc, url = sensorthings_server.server(work / "sta")
+    with proc:
+        sta.seed(url)
+        target = work / "target.yaml"
+        target.write_text(f"name: django-ogc-sensorthings\ninterfaces:\n"
+                          f"  - {{kind: sensorthings, url: '{url}'}}\n", encoding="utf-8")
+        run = work / "report"
+        if profile.startswith("load-"):  # bounded: its steps are shortened to fit
+            _oupcheck("load", "--profile", profile, "--target", str(target), "--duration", "24",
+                      "--quiet", "--out", str(run), env=env)
+        else:
+            _oupcheck("run", "--profile", profile, "--target", str(target), "--polite",
+                      "--quiet", "--out", str(run), env=env)
+    return run
+
+
 def keep(run: Path, dest: Path) -> Path:
     """The parts of a run folder that judging it again needs, made small."""
     shutil.rmtree(dest, ignore_errors=True)
@@ -108,11 +133,14 @@ def keep(run: Path, dest: Path) -> Path:
                 rec.pop("curl", None)
             out.write(json.dumps(rec, ensure_ascii=False) + "\n")
     doc = json.loads((run / "report.json").read_text("utf-8"))
-    slim = {"run": {k: doc["run"][k] for k in ("profile", "profile_version", "target_url",
-                                                "started", "requests", "in_flight")},
+    slim = {"run": {k: doc["run"].get(k) for k in ("profile", "profile_version", "target_url",
+                                                    "started", "requests", "in_flight",
+                                                    "unreachable")},
             "summary": {k: doc["summary"][k] for k in ("outcome", "exit_code")},
             "rows": [{k: r.get(k) for k in ("requirement", "level", "verdict", "message")}
                      for r in doc["rows"]]}
+    if doc.get("load") is not None:  # a load run is judged again from its recorded steps
+        slim["load"] = doc["load"]
     (dest / "report.json").write_text(json.dumps(slim, ensure_ascii=False, indent=1) + "\n",
                                       encoding="utf-8")
     return dest

@@ -197,3 +197,32 @@ def settle(j: Judgement, observe: Any = None) -> None:
         raise NotApplicable(j.message, evidence=j.evidence)
     raise ValueError(f"a judge cannot give {j.verdict.value}: ERROR is the suite's, not a "
                      "judgement")
+
+
+def judgement(judge: Any, *args: Any, **kw: Any) -> Judgement:
+    """Run a pure judge written with ``expect`` (and ``judged``) as rules over recorded
+    exchanges, and return what it concluded: the outcome it raised (FAIL, INCONCLUSIVE,
+    NOT_APPLICABLE) or PASS (its return value, if a string, is what was seen), with the
+    judgements it made. The running check's ledger is left alone until ``settle``; an error in
+    the judge itself is raised as it is (the suite's ERROR, never a verdict)."""
+    global _ledger
+    own = Ledger()
+    with _count_lock:
+        outer, _ledger = _ledger, own
+    try:
+        seen = judge(*args, **kw)
+    except Outcome as out:
+        return Judgement(out.verdict, out.message, evidence=out.evidence,
+                         expected=getattr(out, "expected", None),
+                         actual=getattr(out, "actual", None), decide=getattr(out, "decide", None),
+                         counted=list(own.items.items()), assertions=own.assertions)
+    finally:
+        with _count_lock:
+            _ledger = outer
+    return Judgement(Verdict.PASS, seen if isinstance(seen, str) else "",
+                     counted=list(own.items.items()), assertions=own.assertions)
+
+
+def decide(judge: Any, *args: Any, observe: Any = None, **kw: Any) -> None:
+    """Judge now, over what the probe recorded: ``settle(judgement(judge, ...))``."""
+    settle(judgement(judge, *args, **kw), observe)

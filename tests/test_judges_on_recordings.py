@@ -265,3 +265,100 @@ def test_sensorthings_layer_on_django_ogc_sensorthings_answers():
     assert not sensorthings.is_service_root(
         {"value": [v for v in root["value"] if v.get("name") != "Things"]})
     assert sensorthings.ids({"value": [{"@iot.id": True}]}) == []
+
+
+# -- NGSI-LD judges on what Scorpio 5.0.3 (built from its public source) answered -----------
+SCORPIO = "scorpio-mim1-ngsi-ld"
+
+
+def scorpio(test: str, skip_writes: bool = True) -> list:
+    """The recorded HTTP exchanges of one check on Scorpio, in order (the probe entities it
+    created first left out)."""
+    out = []
+    for rec in records(SCORPIO):
+        if rec.get("kind", "http") != "http" or not (rec.get("test") or "").endswith(
+                "::" + test):
+            continue
+        if skip_writes and (rec.get("note") or "").startswith("create a probe entity"):
+            continue
+        out.append(recorded_exchange(rec))
+    return out
+
+
+def _with(ex, **changes):
+    twin = copy.copy(ex)
+    for k, v in changes.items():
+        setattr(twin, k, v)
+    return twin
+
+
+def test_ngsi_ld_pagination_judge_on_scorpio():
+    """6.3.10 on Scorpio: limit=2 gave 2 entities, a Link rel=next, and offset=2 the third:
+    PASS; without the Link header, or with the first page repeated, FAIL."""
+    from conformance.ngsi_ld import judges
+    from oupcheck.verdicts import judgement
+    first, second = scorpio("test_pagination")
+    assert judgement(judges.pagination, first, second).verdict is Verdict.PASS
+    headers = {k: v for k, v in first.response_headers.items() if k.lower() != "link"}
+    j = judgement(judges.pagination, _with(first, response_headers=headers), second)
+    assert j.verdict is Verdict.FAIL and "rel=\"next\"" in j.message, j
+    j = judgement(judges.pagination, first, first)
+    assert j.verdict is Verdict.FAIL and "offset" in j.message, j
+
+
+def test_ngsi_ld_update_judge_on_scorpios_real_deviation():
+    """5.6.2 on Scorpio: PATCH .../attrs with an attribute the entity lacks got 204 (the
+    attribute silently ignored): FAIL, as in the recording; the same exchanges with the 207 the
+    clause asks for: PASS."""
+    from conformance.ngsi_ld import judges
+    from oupcheck.verdicts import judgement
+    patch, read = scorpio("test_update_attributes")
+    assert patch.status == 204
+    j = judgement(judges.attributes_updated, patch, read)
+    assert j.verdict is Verdict.FAIL and "207" in j.message and j.actual == 204, j
+    assert judgement(judges.attributes_updated, _with(patch, status=207),
+                     read).verdict is Verdict.PASS
+
+
+def test_ngsi_ld_replace_judge_on_scorpios_real_deviation():
+    """5.6.18 on Scorpio: after PUT with {type, humidity} the entity holds id and type only:
+    FAIL "lost the attribute it was given"; a read-back holding humidity only: PASS."""
+    from conformance.ngsi_ld import judges
+    from oupcheck.verdicts import judgement
+    put, read = scorpio("test_replace_entity")
+    j = judgement(judges.replaced, put, read)
+    assert j.verdict is Verdict.FAIL and "lost the attribute it was given" in j.message, j
+    doc = json.loads(read.body)
+    doc = {"id": doc["id"], "type": doc["type"], "humidity": {"type": "Property", "value": 40}}
+    fixed = _with(read, body=json.dumps(doc).encode(), _json=None, _json_done=False)
+    assert judgement(judges.replaced, put, fixed).verdict is Verdict.PASS
+
+
+def test_ngsi_ld_problem_details_judge_on_scorpio():
+    """6.3.2 on Scorpio: 404 and 406 are ProblemDetails; the 500 to limit=-1 is named, not
+    judged. A 4xx whose body is not ProblemDetails FAILs; only server errors: INCONCLUSIVE."""
+    from conformance.ngsi_ld import judges
+    from oupcheck.verdicts import judgement
+    answers = scorpio("test_errors_are_problem_details")
+    assert [a.status for a in answers] == [404, 500, 406]
+    j = judgement(judges.problem_details, answers)
+    assert j.verdict is Verdict.PASS and "not judged (server errors): HTTP 500" in j.message, j
+    plain = _with(answers[0], body=b"not found", _json=None, _json_done=False)
+    assert judgement(judges.problem_details, [plain] + answers[1:]).verdict is Verdict.FAIL
+    assert judgement(judges.problem_details, answers[1:2]).verdict is Verdict.INCONCLUSIVE
+
+
+def test_ngsi_ld_batch_and_count_judges_on_scorpio():
+    """5.6.7 and 6.3.13 on Scorpio: PASS as recorded; an entity left after the batch delete,
+    or a results count below the population, FAILs."""
+    from conformance.ngsi_ld import judges
+    from oupcheck.verdicts import judgement
+    create, listed, upsert, delete, left = scorpio("test_batch_operations")
+    ids = sorted(json.loads(delete.request_body))
+    assert judgement(judges.batch, ids, create, listed, upsert, delete,
+                     left).verdict is Verdict.PASS
+    j = judgement(judges.batch, ids, create, listed, upsert, delete, listed)
+    assert j.verdict is Verdict.FAIL and j.message == "batch delete left entities", j
+    (count,) = scorpio("test_results_count")
+    assert judgement(judges.results_count, count, 3).verdict is Verdict.PASS
+    assert judgement(judges.results_count, count, 10**6).verdict is Verdict.FAIL

@@ -18,11 +18,14 @@ from urllib.parse import quote
 
 from oupcheck.errors import TransportError
 from oupcheck.evidence import Exchange
-from oupcheck.http import BodyUnusable, EvidenceClient, json_type
+from oupcheck.http import EvidenceClient
 from oupcheck.ngsild import (  # noqa: F401  (the checks import these names from here)
     CORE_CONTEXT, ERRORS, GEO, JSON, JSONLD_REL as LD_REL, LD, MERGE, api_base, entities_of,
     ids_of)
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect
+
+from . import judges
+from .judges import value_of  # noqa: F401  (the checks import it from here)
 
 NGSILD = "ngsi-ld:"
 # the suite's one NGSI-LD client layer: paths, media types, the core @context, answer shapes
@@ -104,43 +107,33 @@ class NgsiAPI:
                                "see ngsi-ld:5.6.1/create", evidence=ex)
         return ex
 
+    def get_entity(self, eid: str, *, accept: str = JSON, ctx: str | None = None,
+                   params: dict | None = None) -> Exchange:
+        """The probe of a retrieve: GET one entity (its answer is judged by the caller)."""
+        return self.send("GET", "/entities/" + quote(eid, safe=":"), accept=accept, ctx=ctx,
+                         params=params, note="retrieve the probe entity")
+
+    def get_entities(self, params: dict, *, accept: str = JSON, ctx: str | None = None,
+                     note: str = "query entities") -> Exchange:
+        """The probe of a query: GET /entities (its answer is judged by the caller)."""
+        return self.send("GET", "/entities", accept=accept, ctx=ctx, params=params, note=note)
+
     def retrieve(self, eid: str, *, accept: str = JSON, ctx: str | None = None,
                  params: dict | None = None, shape: bool = True) -> tuple[Exchange, Any]:
         """GET one entity; a 200 body is checked to be an Entity before any judge reads it
         (``shape=False``: the caller judges only the status of an answer that should fail)."""
-        ex = self.send("GET", "/entities/" + quote(eid, safe=":"), accept=accept, ctx=ctx,
-                       params=params, note="retrieve the probe entity")
-        doc = self.json(ex) if ex.status == 200 and shape else None
-        if doc is not None and accept != GEO:
-            require_shape(entity_problems(doc, "", normalized(params)), ex,
-                          "an Entity (ETSI GS CIM 009 5.2.4)")
-        return ex, doc
+        ex = self.get_entity(eid, accept=accept, ctx=ctx, params=params)
+        return ex, (judges.entity_doc(ex, accept=accept, params=params) if shape else None)
 
     def read_back(self, eid: str, what: str) -> tuple[Exchange, dict[str, Any]]:
-        """Retrieve the probe entity to see what a write did. Retrieval is the row
-        ngsi-ld:5.7.1/retrieve's: when it fails the writing check is INCONCLUSIVE."""
-        ex, doc = self.retrieve(eid)
-        expect(ex.status == 200 and isinstance(doc, dict),
-               f"the probe entity cannot be retrieved after {what} (HTTP {ex.status}); "
-               "retrieval is judged by ngsi-ld:5.7.1/retrieve", evidence=ex, pre=True)
-        return ex, doc
+        """Retrieve the probe entity to see what a write did (judges.read_back)."""
+        ex = self.get_entity(eid)
+        return ex, judges.read_back(ex, what)
 
     def query(self, params: dict, *, accept: str = JSON, ctx: str | None = None,
               note: str = "query entities", shape: bool = True) -> tuple[Exchange, Any]:
-        ex = self.send("GET", "/entities", accept=accept, ctx=ctx, params=params, note=note)
-        doc = self.json(ex) if ex.status == 200 and shape else None
-        if doc is not None and accept != GEO:
-            full = normalized(params)
-            if isinstance(doc, list):
-                problems = [p for n, e in enumerate(doc)
-                            for p in entity_problems(e, f"/{n}", full)]
-            elif isinstance(doc, dict):  # the compaction of a one-entity array
-                problems = entity_problems(doc, "", full)
-            else:
-                problems = [f"/ is {json_type(doc)}, not an array of entities"]
-            require_shape(problems, ex, "an array of Entities (ETSI GS CIM 009 5.7.2, "
-                          "5.2.4)")
-        return ex, doc
+        ex = self.get_entities(params, accept=accept, ctx=ctx, note=note)
+        return ex, (judges.entities_doc(ex, accept=accept, params=params) if shape else None)
 
     @staticmethod
     def json(ex: Exchange) -> Any:
@@ -176,27 +169,14 @@ class NgsiAPI:
                 time.sleep(min(delay, max(0.0, bound - waited)))
             delay = min(delay * 2, 1.0)
 
-    def ok(self, ex: Exchange, status: int | tuple[int, ...], what: str) -> None:
-        allowed = (status,) if isinstance(status, int) else status
-        expect(ex.status in allowed, what, expected=" or ".join(map(str, allowed)),
-               actual=f"HTTP {ex.status}", evidence=ex)
+    @staticmethod
+    def ok(ex: Exchange, status: int | tuple[int, ...], what: str) -> None:
+        judges.status(ex, status, what)
 
-    def problem(self, ex: Exchange, status: int | tuple[int, ...], kinds: tuple[str, ...],
+    @staticmethod
+    def problem(ex: Exchange, status: int | tuple[int, ...], kinds: tuple[str, ...],
                 what: str) -> None:
-        """A refusal with the right status and, when the body is ProblemDetails, the right ETSI
-        error type (whether errors are ProblemDetails at all is 6.3.2/problem-details' row)."""
-        self.ok(ex, status, what)
-        try:
-            doc = self.json(ex)
-        except BodyUnusable:
-            doc = None
-        kind = doc.get("type") if isinstance(doc, dict) else None
-        if kind is None:
-            return
-        expect(kind in tuple(ERR + k for k in kinds),
-               f"{what}: the error body is not the expected ProblemDetails",
-               expected=" or ".join(ERR + k for k in kinds), actual=kind or ex.body_excerpt,
-               evidence=ex)
+        judges.problem(ex, status, kinds, what)
 
     # -- clean-up ----------------------------------------------------------------------------
     def cleanup(self) -> list[str]:
@@ -241,52 +221,6 @@ class Polled:
                     "evidence)")
         return (f"HTTP {self.ex.status} after {self.waited:.1f} s ({n}): an answer that waiting "
                 f"does not change")
-
-
-def normalized(params: dict | None) -> bool:
-    """Is the asked representation the normalized one, where every attribute is an object?
-    (keyValues/simplified and concise ones give attributes as plain values, 4.5.)"""
-    asked = " ".join(str(v) for k, v in (params or {}).items() if k in ("options", "format"))
-    return not re.search(r"keyValues|simplified|concise", asked)
-
-
-def entity_problems(doc: Any, at: str, attributes: bool = True) -> list[str]:
-    """What keeps ``doc`` from the outline of an NGSI-LD Entity (5.2.4): an object whose id is
-    a URI string, whose type is a string or an array of strings, whose @context (if any) is a
-    string, an object or an array, and whose other members are attributes (objects, or arrays
-    of them for multi-attributes). Each problem names its JSON pointer."""
-    if not isinstance(doc, dict):
-        return [f"{at or '/'} is {json_type(doc)}, not an entity object"]
-    out = []
-    if not isinstance(doc.get("id"), str):
-        out.append(f"{at}/id is {json_type(doc.get('id'))}, not a URI string")
-    typ = doc.get("type")
-    if not (isinstance(typ, str) or isinstance(typ, list) and typ
-            and all(isinstance(t, str) for t in typ)):
-        out.append(f"{at}/type is {json_type(typ)}, not a string or an array of strings")
-    if "@context" in doc and not isinstance(doc["@context"], (str, dict, list)):
-        out.append(f"{at}/@context is {json_type(doc['@context'])}, not a JSON-LD context")
-    for name, attr in doc.items() if attributes else ():
-        if name in ("id", "type", "@context", "scope", "createdAt", "modifiedAt",
-                    "deletedAt", "observationSpace", "operationSpace"):
-            continue
-        if not (isinstance(attr, dict) or isinstance(attr, list)
-                and all(isinstance(a, dict) for a in attr)):
-            out.append(f"{at}/{name} is {json_type(attr)}, not an attribute object")
-    return out
-
-
-def require_shape(problems: list[str], ex: Exchange, what: str) -> None:
-    """FAIL, naming the JSON pointers, when a body the check is about to judge is not ``what``
-    (the wrong types are the platform's fault, not the judge's)."""
-    if problems:
-        raise CheckFailed(f"the answer is not {what}: " + "; ".join(problems[:3]),
-                          expected=what, actual=problems[:5], evidence=ex)
-
-
-def value_of(attr: Any) -> Any:
-    a = attr[0] if isinstance(attr, list) and attr else attr
-    return a.get("value", a.get("object")) if isinstance(a, dict) else a
 
 
 def next_link(ex: Exchange) -> str | None:

@@ -14,19 +14,13 @@ from __future__ import annotations
 import pytest
 
 from oupcheck.marks import requirement
+from oupcheck.verdicts import decide
 
-from .api import TYPE, Inconclusive, entities_of, expect, ids_of
+from . import judges
+from .api import TYPE, Inconclusive, entities_of, ids_of
+from .judges import attribute as _attr, instance_values as _values
 
 TIMES = ["2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", "2026-01-01T12:00:00Z"]
-
-
-def _values(attr) -> list:
-    items = attr if isinstance(attr, list) else [attr] if attr else []
-    return sorted(i.get("value") for i in items if isinstance(i, dict))
-
-
-def _attr(doc, name: str):
-    return doc.get(name) if isinstance(doc, dict) else None
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +55,9 @@ def test_temporal_retrieve(ngsi, history, oup_run):
     got = _wait(ngsi, lambda: _temporal(ngsi, history["id"]),
                 lambda ex, doc: ex.status == 200 and
                 _values(_attr(doc, "temperature")) == want)
-    ngsi.ok(got.ex, 200, f"the temporal representation cannot be retrieved: {got.describe()}")
-    expect(got.ready, "the temporal representation does not hold every observed instance: "
-           + got.describe(), expected=want, actual=_values(_attr(got.doc, "temperature")),
-           evidence=got.ex)
-    oup_run.observe(f"the 3 observed instances of temperature, {got.describe()}")
+    decide(judges.history_read, got, want, "the temporal representation cannot be retrieved",
+           "the temporal representation does not hold every observed instance",
+           "the 3 observed instances of temperature", observe=oup_run.observe)
 
 
 @requirement("ngsi-ld:5.7.3/temporal-timerel")
@@ -75,12 +67,9 @@ def test_temporal_timerel(ngsi, history, oup_run):
                                                              "timeAt": "2026-01-01T10:30:00Z"}),
                 lambda ex, doc: ex.status == 200 and
                 _values(_attr(doc, "temperature")) == want)
-    ngsi.ok(got.ex, 200, f"a temporal retrieve with timerel is not answered 200: "
-            f"{got.describe()}")
-    expect(got.ready, "timerel=after&timeAt does not select the later instances: "
-           + got.describe(), expected=want, actual=_values(_attr(got.doc, "temperature")),
-           evidence=got.ex)
-    oup_run.observe(f"timerel=after selects the 2 later instances, {got.describe()}")
+    decide(judges.history_read, got, want, "a temporal retrieve with timerel is not answered 200",
+           "timerel=after&timeAt does not select the later instances",
+           "timerel=after selects the 2 later instances", observe=oup_run.observe)
 
 
 @requirement("ngsi-ld:5.7.4/temporal-query")
@@ -99,9 +88,7 @@ def test_temporal_query(ngsi, history, oup_run):
 
     got = _wait(ngsi, probe, lambda ex, doc: ex.status == 200 and ids_of(doc) == [history["id"]]
                 and _values(_attr(mine(doc), "temperature")) == want)
-    ngsi.ok(got.ex, 200, f"a temporal query is not answered 200: {got.describe()}")
-    expect(ids_of(got.doc) == [history["id"]], "the temporal query does not return the entity: "
-           + got.describe(), expected=[history["id"]], actual=ids_of(got.doc), evidence=got.ex)
-    expect(got.ready, "the temporal query does not apply timerel=before: " + got.describe(),
-           expected=want, actual=_values(_attr(mine(got.doc), "temperature")), evidence=got.ex)
-    oup_run.observe(f"the entity with its 2 instances before 11:30, {got.describe()}")
+    decide(judges.history_read, got, want, "a temporal query is not answered 200",
+           "the temporal query does not apply timerel=before",
+           "the entity with its 2 instances before 11:30", eid=history["id"],
+           observe=oup_run.observe)

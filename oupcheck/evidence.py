@@ -255,6 +255,20 @@ def redact_bytes(body: bytes, redactor: Redactor | None) -> bytes:
 DEFAULT_STORE_BYTES = 256_000_000
 
 
+# a development aid (OUPCHECK_TRACE_SPLIT=FILE): every request a check sends after it has
+# judged something (an ``expect`` counted) is listed in FILE, one line per request: a check
+# should probe first and judge the recorded answers after (tests/test_probe_then_judge.py)
+TRACE_SPLIT = os.environ.get("OUPCHECK_TRACE_SPLIT")
+
+
+def _trace_split(test: str, ex: "Exchange") -> None:
+    from . import verdicts
+    led = verdicts._ledger
+    if led is not None and led.assertions and TRACE_SPLIT:
+        with open(TRACE_SPLIT, "a", encoding="utf-8") as fh:
+            fh.write(f"{test}\t{ex.method} {ex.url[:120]}\t{ex.note or ''}\n")
+
+
 class EvidenceStore:
     """Numbers, keeps and streams exchanges; tracks which test cited which.
 
@@ -305,6 +319,8 @@ class EvidenceStore:
 
     def add(self, ex: Exchange) -> None:
         ex.test = self.current_test
+        if TRACE_SPLIT and ex.kind == "http" and "::" in (self.current_test or ""):  # a check
+            _trace_split(self.current_test, ex)
         with self._lock:
             # the store keeps the bounded excerpt only; the full body lives with the caller
             if self.retain:

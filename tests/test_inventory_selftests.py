@@ -14,6 +14,7 @@ from oupcheck.profile import load_profile
 
 from .support import inventory_faults, lockin_faults  # noqa: F401  (register faults)
 from .support.mqtt_faults import MqttFaultProxy
+from .support.split import late, trace_env
 
 PROFILE = "open-protocols"
 ASYNCAPI_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "asyncapi"
@@ -36,8 +37,11 @@ def _run(oup, tmp_path, name, interfaces, *only):
     for rid in only or [I + "standard-interfaces", I + "machine-readable-description",
                         I + "catalogue"]:
         args += ["--only", rid]
-    res = oup(*args)
+    trace = tmp_path / ("after-judgement-" + name + ".tsv")
+    res = oup(*args, env=trace_env(trace))
     assert res.report is not None, res.describe()
+    found = late(trace)  # probe, then judge: on the FAIL paths too
+    assert not found, "\n".join(found[:10])
     return res
 
 

@@ -13,6 +13,7 @@ from oupcheck.profile import load_profile
 
 from .support import export_faults, lockin_faults, ogc_faults, sdm  # noqa: F401  (faults)
 from .support.ngsi_fixture import ReferenceServer
+from .support.split import late, trace_env
 
 PROFILE = "lock-in"
 L = "lockin:"
@@ -67,8 +68,11 @@ def _run(oup, fault_proxy, mosquitto_url, tmp_path: Path, key: str, *only: str, 
             tmp_path / f"out-{fault}-{extra}", "--quiet"]
     for rid in only:
         args += ["--only", rid]
-    res = oup(*args)
+    trace = tmp_path / ("after-judgement-" + f"out-{fault}-{extra}" + ".tsv")
+    res = oup(*args, env=trace_env(trace))
     assert res.report is not None, res.describe()
+    found = late(trace)  # probe, then judge: on the FAIL paths too
+    assert not found, "\n".join(found[:10])
     return res
 
 

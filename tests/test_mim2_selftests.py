@@ -14,6 +14,7 @@ from oupcheck.profile import load_profile
 
 from .support import sdm
 from .support.ngsi_fixture import ReferenceServer
+from .support.split import late, trace_env
 
 PROFILE = "mim2-data-models"
 
@@ -36,8 +37,11 @@ def _run(oup, ref, tmp_path, tenant, entities, *only):
             "--quiet"]
     for rid in only:
         args += ["--only", rid]
-    res = oup(*args)
+    trace = tmp_path / ("after-judgement-" + f"out-{tenant}" + ".tsv")
+    res = oup(*args, env=trace_env(trace))
     assert res.report is not None, res.describe()
+    found = late(trace)  # probe, then judge: on the FAIL paths too
+    assert not found, "\n".join(found[:10])
     return res
 
 

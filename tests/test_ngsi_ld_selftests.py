@@ -103,10 +103,15 @@ class NgsiLab:
         key = (dev, writes)
         if key not in self.runs:
             res = self.oup("run", "--profile", PROFILE, "--target", self.target(dev, writes),
-                           "--out", self.dir / f"out-{dev}-{writes}", "--quiet", timeout=240)
+                           "--out", self.dir / f"out-{dev}-{writes}", "--quiet", timeout=240,
+                           env={"OUPCHECK_TRACE_SPLIT": str(self.trace(dev, writes))})
             assert res.report is not None, res.describe()
             self.runs[key] = res
         return self.runs[key]
+
+    def trace(self, dev: str, writes: bool = True) -> Path:
+        """Where the run lists each request a check sent after it had judged something."""
+        return self.dir / f"after-judgement-{dev}-{writes}.tsv"
 
     def leftovers(self, dev: str) -> list[str]:
         tenant = self.srv.broker.tenants.get(dev)
@@ -262,3 +267,16 @@ def test_grammar_fuzzing_of_ngsi_ld_queries(dev, verdicts, lab):
         assert res.row("owasp-api:API8-malformed-input-rejected")["verdict"] == "PASS"
     else:
         assert "malformed q=" in crash["message"] and "traceback" in str(crash["actual"]).lower()
+
+
+def test_every_row_probes_first_then_judges_on_every_deviation(lab):
+    """Probe, then judge, on the FAIL paths too: on the sound fixture and with each deviation,
+    no NGSI-LD check sends a request after its first judgement (OUPCHECK_TRACE_SPLIT)."""
+    late = []
+    for dev in ["sound", *sorted(set(CASES)), *ALLOWED]:
+        res = lab.run(dev)
+        assert any(r["verdict"] == "PASS" for r in res.report["rows"]), dev
+        trace = lab.trace(dev)
+        if trace.is_file():
+            late += [f"{dev}: {line}" for line in trace.read_text("utf-8").splitlines()]
+    assert not late, "\n".join(late[:20])

@@ -19,6 +19,7 @@ from oupcheck.profile import load_profile
 
 from .support import security_faults  # noqa: F401  (registers the faults)
 from .support.cli import CliResult
+from .support.split import late, trace_env
 from .support.ogc_faults import _stub_external_refs
 
 CITY = "https://city.example"
@@ -166,8 +167,11 @@ class Gateway:
                     "--out", out, "--quiet"]
             if key[2]:
                 argv += ["--only", key[2]]
-            res = self.oup(*argv)
+            trace = self.dir / f"after-judgement-{len(self.runs)}.tsv"
+            res = self.oup(*argv, env=trace_env(trace))
             assert res.report is not None, res.describe()
+            found = late(trace)  # probe, then judge: on the FAIL paths too
+            assert not found, "\n".join(found[:10])
             self.runs[key] = res
         return self.runs[key]
 

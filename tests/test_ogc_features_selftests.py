@@ -10,6 +10,7 @@ import pytest
 from oupcheck.profile import load_profile
 
 from .support import ogc_faults  # noqa: F401  (registers the faults)
+from .support.split import late, trace_env
 
 OAF = "http://www.opengis.net/spec/ogcapi-features-1/1.0"
 
@@ -95,9 +96,13 @@ def _target(tmp_path, url, with_auth):
 def _verdict(oup, fault_proxy, tmp_path, rid, fault, profile="ogc-api-features-1"):
     out = tmp_path / f"out-{fault}"
     target = _target(tmp_path, fault_proxy.url(fault), fault.startswith("auth-"))
+    trace = tmp_path / f"after-judgement-{fault}.tsv"
     res = oup("run", "--profile", profile, "--target", target, "--out", out,
-              "--only", OAF + rid, "--quiet", env={"OUPCHECK_SELFTEST_TOKEN": TOKEN})
+              "--only", OAF + rid, "--quiet",
+              env={"OUPCHECK_SELFTEST_TOKEN": TOKEN, **trace_env(trace)})
     assert res.report is not None, res.describe()
+    found = late(trace)  # probe, then judge: on the FAIL paths too
+    assert not found, "\n".join(found[:10])
     if fault.startswith("auth-"):
         for f in out.iterdir():
             assert TOKEN not in f.read_text(), f"the token leaked into {f.name}"

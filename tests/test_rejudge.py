@@ -13,6 +13,8 @@ from oupcheck.errors import NotRecorded
 from oupcheck.evidence import unpack_body
 from oupcheck.replay import NetworkGuard, Replay
 
+from .support.split import late, trace_env
+
 OGC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/req/core/"
 # every profile whose interface a pygeoapi serves (HTTP); open-protocols is judged again
 # against Mosquitto and amqtt in tests/test_mqtt_selftests.py, mim1-ngsi-ld against the NGSI-LD
@@ -31,10 +33,22 @@ def runs(pygeoapi_url, oup, tmp_path_factory) -> dict[str, Path]:
     out = {}
     for profile in HTTP_PROFILES:
         res = oup("run", "--profile", profile, "--target", pygeoapi_url, "--out",
-                  base / profile, timeout=400)
+                  base / profile, timeout=400,
+                  env=trace_env(base / f"{profile}.after-judgement.tsv"))
         assert res.report is not None, res.describe()
         out[profile] = base / profile
     return out
+
+
+@pytest.mark.parametrize("profile", HTTP_PROFILES)
+def test_every_check_probes_first_and_judges_the_recorded_answers(profile, runs):
+    """Probe, then judge: on the real pygeoapi no check sends a request after its first
+    judgement (OUPCHECK_TRACE_SPLIT lists each such request), except the adaptive rows named
+    in tests/support/split.py. The run did judge: the trace is not empty for want of checks."""
+    found = late(runs[profile].parent / f"{profile}.after-judgement.tsv")
+    assert not found, "\n".join(found[:20])
+    report = json.loads((runs[profile] / "report.json").read_text("utf-8"))
+    assert sum(r["verdict"] in ("PASS", "FAIL") for r in report["rows"]) >= 5
 
 
 @pytest.mark.parametrize("profile", HTTP_PROFILES)
@@ -185,3 +199,24 @@ def test_judges_compare_the_targets_clock_with_the_recorded_time_not_the_judges(
     # and unshifted, judged now (later than the run), it still PASSes
     res = oup("rejudge", src, "--out", tmp_path / "again2", timeout=200)
     assert res.row(OGC + "fc-timeStamp")["verdict"] == "PASS"
+
+
+def test_the_after_judgement_trace_lists_a_request_sent_after_an_expect(tmp_path, monkeypatch):
+    from oupcheck import evidence, verdicts
+    trace = tmp_path / "trace.tsv"
+    monkeypatch.setattr(evidence, "TRACE_SPLIT", str(trace))
+    store = evidence.EvidenceStore()
+    store.begin("m/test_x.py::test_x")
+
+    def send(url):
+        eid, seq = store.next_id()
+        store.add(evidence.Exchange(id=eid, seq=seq, method="GET", url=url,
+                                    request_headers={}, request_body=None, started=""))
+    verdicts.begin_check()
+    try:
+        send("http://127.0.0.1/probe")  # before any judgement: not listed
+        verdicts.expect(True, "judged")
+        send("http://127.0.0.1/late")
+    finally:
+        verdicts.end_check()
+    assert trace.read_text().splitlines() == ["m/test_x.py::test_x\tGET http://127.0.0.1/late\t"]

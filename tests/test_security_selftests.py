@@ -27,6 +27,7 @@ from oupcheck.profile import load_profile
 
 from .support import security_faults  # noqa: F401  (registers the faults)
 from .support.cli import CliResult
+from .support.split import late, trace_env
 
 PROFILE = "security-baseline"
 TOKEN = "oupcheck-secret-token-7c1e0b"  # planted: must never reach an output file
@@ -218,8 +219,11 @@ class Lab:
                     "--quiet", *args]
             if cache_key[1]:
                 argv += ["--only", cache_key[1]]
-            res = self.oup(*argv, env=USERS_ENV)
+            trace = self.dir / f"after-judgement-{len(self.runs)}.tsv"
+            res = self.oup(*argv, env={**USERS_ENV, **trace_env(trace)})
             assert res.report is not None, res.describe()
+            found = late(trace)  # probe, then judge: on the FAIL paths too
+            assert not found, "\n".join(found[:10])
             self.runs[cache_key] = res
         return self.runs[cache_key]
 

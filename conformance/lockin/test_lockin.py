@@ -199,6 +199,8 @@ def _re_export_elsewhere(oup_run, out: Path, work: Path) -> Path:
 @requirement("lockin:open-formats")
 def test_items_in_open_formats(collections, http, oup_run):
     ex, cols = collections
+    items = http.get(_base(oup_run) + f"collections/{cols[0]['id']}/items", params={"limit": 1},
+                     accept="application/geo+json", note="items as GeoJSON")
     closed = []
     for c in cols[: int(oup_run.param("max_collections", 20))]:
         types = {str(lk.get("type", "")).split(";")[0].strip().lower()
@@ -211,8 +213,6 @@ def test_items_in_open_formats(collections, http, oup_run):
     judged("collections with items links", sum(1 for c in cols[: int(oup_run.param(
         "max_collections", 20))] if any(isinstance(lk, dict) and lk.get("rel") == "items"
                                          for lk in c.get("links") or [])))
-    items = http.get(_base(oup_run) + f"collections/{cols[0]['id']}/items", params={"limit": 1},
-                     accept="application/geo+json", note="items as GeoJSON")
     expect(items.status == 200 and items.content_type in OPEN_MEDIA,
            "items are not served in an open format when asked for GeoJSON",
            expected="200 application/geo+json", actual=f"{items.status} {items.content_type}",
@@ -263,13 +263,15 @@ def test_api_description_reachable_without_contract(oup_run, http):
     links = [(lk.get("rel"), lk.get("href")) for lk in (doc.get("links") or [])
              if isinstance(lk, dict) and lk.get("href")
              and lk.get("rel") in ("service-desc", "conformance", "describedby")]
+    # probe: every description the landing page links, without credentials
+    descs = [http.get(urljoin(str(ex.url), href),
+                      accept="application/vnd.oai.openapi+json;version=3.0, application/json",
+                      auth=False, note=f"{rel} without credentials") for rel, href in links]
+    # judge: the first that is the description its link says it is
     expect(links, "the landing page names no machine-readable description",
            expected="service-desc / conformance links", actual=None, evidence=ex)
     tried, cited = [], [ex]
-    for rel, href in links:
-        desc = http.get(urljoin(str(ex.url), href),
-                        accept="application/vnd.oai.openapi+json;version=3.0, application/json",
-                        auth=False, note=f"{rel} without credentials")
+    for (rel, href), desc in zip(links, descs):
         cited.append(desc)
         try:
             body = EvidenceClient.json(desc) if desc.status == 200 else None

@@ -17,18 +17,27 @@ ALLOWED_METHODS = {"2.0.2": {"get", "post", "put", "patch", "delete", "head", "o
 @requirement("nlgov-adr:/core/no-trailing-slash")
 def test_no_trailing_slash(adr, http):
     ex, doc = adr.openapi()
+    # probe: a resource, and the same with a trailing slash (when the document names one)
+    try:
+        path = adr.a_resource_path()
+    except Inconclusive as exc:
+        path, no_path = None, exc
+    if path is not None:
+        plain = http.get(adr.base + path, accept="application/json",
+                         note="the resource without a trailing slash (the control: it is served)")
+        live = http.get(adr.base + path + "/", accept="application/json",
+                        follow_redirects=False, note="the same resource with a trailing slash: "
+                                                     "must be 404, not a redirect")
+    # judge: the paths of the document, then the answers
     slashed = [p for p in (doc.get("paths") or {}) if p != "/" and p.endswith("/")]
     expect(not slashed, "resource paths in the OpenAPI document end with a slash",
            expected="no trailing slash", actual=slashed[:3], evidence=ex)
     judged("paths of the OpenAPI document", len(doc.get("paths") or {}))
-    path = adr.a_resource_path()
-    plain = http.get(adr.base + path, accept="application/json",
-                     note="the resource without a trailing slash (the control: it is served)")
+    if path is None:
+        raise no_path
     if not 200 <= (plain.status or 0) < 300:
         raise Inconclusive(f"{path} itself answers HTTP {plain.status}: a 404 for {path}/ would "
                            "not show how trailing slashes are treated", evidence=plain)
-    live = http.get(adr.base + path + "/", accept="application/json", follow_redirects=False,
-                    note="the same resource with a trailing slash: must be 404, not a redirect")
     expect(live.status == 404, "a URI with a trailing slash is not answered 404",
            expected="404 (not a redirect)", actual=f"HTTP {live.status}"
            + (f" Location: {live.header('location')}" if live.header("location") else ""),
@@ -71,13 +80,13 @@ def test_errors_are_problem_details(adr, http):
     target URL serves nothing and its 404 is no answer of the API). A 5xx to a client error is
     not the answer the rule shapes, and a 2xx is no error answer: neither can PASS."""
     root = adr.root()
+    ex = http.get(f"{adr.base}/oupcheck-no-such-{uuid.uuid4().hex[:8]}", accept="application/json",
+                  note="an error answer: problem details (RFC 9457)")
     if not 200 <= (root.status or 0) < 300:
         raise Inconclusive(f"the API root answers HTTP {root.status}: there is no API whose "
                            "error answers could be judged (is the target URL the API's base?)",
                            evidence=root, decide="give the API's base URL (where it answers "
                                                  "2xx) as the target")
-    ex = http.get(f"{adr.base}/oupcheck-no-such-{uuid.uuid4().hex[:8]}", accept="application/json",
-                  note="an error answer: problem details (RFC 9457)")
     if not 400 <= ex.status < 500:
         raise Inconclusive(f"an unknown resource was answered HTTP {ex.status}, not with a client "
                            "error (404): the shape of the API's error answers is not shown",

@@ -194,6 +194,32 @@ class FeaturesAPI:
         ids = [str(f["id"]) for f in doc.get("features", []) if isinstance(f, dict) and "id" in f]
         return ex, ids
 
+    @staticmethod
+    def listed_ids(ex: Exchange) -> set[str]:
+        """The collection ids a /collections answer names, for a probe that needs them (an
+        answer that is no such list names none: judging it is its row's)."""
+        try:
+            doc = EvidenceClient.json(ex) if ex.status == 200 else None
+        except BodyUnusable:
+            return set()
+        entries = doc.get("collections") if isinstance(doc, dict) else None
+        return {str(c["id"]) for c in entries or [] if isinstance(c, dict) and "id" in c} \
+            if isinstance(entries, list) else set()
+
+    @staticmethod
+    def first_feature_id(ex: Exchange | None) -> str | None:
+        """The id of the first feature of an items page, for a probe that reads that feature
+        next; None when the page shows none (what is wrong with it is the judge's)."""
+        if ex is None or ex.status != 200:
+            return None
+        try:
+            doc = EvidenceClient.json(ex)
+        except BodyUnusable:
+            return None
+        feats = doc.get("features") if isinstance(doc, dict) else None
+        first = feats[0] if isinstance(feats, list) and feats else None
+        return str(first["id"]) if isinstance(first, dict) and "id" in first else None
+
     def feature(self, cid: str, fid: str) -> Exchange:
         """GET of one feature (GeoJSON), read once per run and cited by every check using it."""
         return self.get(f"collections/{cid}/items/{fid}", accept=GEOJSON)

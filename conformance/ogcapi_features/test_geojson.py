@@ -12,6 +12,13 @@ def test_geojson_media_types(oaf):
     """ "200-responses of the server SHALL support the following media types": the media type of
     each 200 answer is judged; whether the resource answers 200 is judged by its own row."""
     c = oaf.sample_collections()[0]
+    # probe: a page of items, one feature of it, and the other documents as JSON
+    fid = oaf.first_feature_id(oaf.items(c["id"], accept=GEOJSON, limit=2))
+    paths = ("", "conformance", "collections", f"collections/{c['id']}")
+    oaf.each(lambda path: oaf.get(path, accept=JSON), paths)
+    if fid is not None:
+        oaf.get(f"collections/{c['id']}/items/{fid}", accept=GEOJSON)
+    # judge
     ex, doc = oaf.items_doc(c["id"], accept=GEOJSON, limit=2)
     expect(media(ex.content_type) == GEOJSON,
            "items are not served as application/geo+json when asked for", expected=f"200 {GEOJSON}",
@@ -26,7 +33,7 @@ def test_geojson_media_types(oaf):
                "a feature is not served as application/geo+json when asked for",
                expected=f"200 {GEOJSON}", actual=f"{one.status} {one.content_type}", evidence=one)
         n += 1
-    for path in ("", "conformance", "collections", f"collections/{c['id']}"):
+    for path in paths:
         other = oaf.get(path, accept=JSON)
         if other.status != 200:
             continue  # not a 200-response: its own row judges it
@@ -39,8 +46,16 @@ def test_geojson_media_types(oaf):
 
 @requirement("/req/geojson/content")
 def test_geojson_content(oaf):
-    for c in oaf.sample_collections():
-        ex = oaf.items(c["id"], accept=GEOJSON, limit=oaf.p("page_limit", 10))
+    cols, limit = oaf.sample_collections(), oaf.p("page_limit", 10)
+    # probe: a page of each collection, then the first feature of each page
+    pages = oaf.each(lambda c: oaf.items(c["id"], accept=GEOJSON, limit=limit), cols)
+    firsts = [(c["id"], oaf.first_feature_id(done.value)) for c, done in zip(cols, pages)
+              if done.exc is None]
+    oaf.each(lambda cf: oaf.get(f"collections/{cf[0]}/items/{cf[1]}", accept=GEOJSON),
+             [cf for cf in firsts if cf[1] is not None])
+    # judge
+    for c in cols:
+        ex = oaf.items(c["id"], accept=GEOJSON, limit=limit)
         doc = oaf.ok_json(ex, f"items of {c['id']}", pre=True, owner="/req/core/fc-response")
         problem = feature_collection_problem(doc)
         expect(problem is None, f"items of {c['id']} are not a GeoJSON FeatureCollection: {problem}",

@@ -68,7 +68,11 @@ def test_html_content(oaf):
     """ "Every 200-response of the server with the media type text/html": pages that are not a
     200 text/html answer are /req/html/definition's."""
     n = 0
-    for path in _resources(oaf):
+    paths = _resources(oaf)
+    # probe: each resource as HTML and as JSON (the JSON says what the page must hold)
+    oaf.each(lambda path: oaf.get(path, accept=HTML), paths)
+    oaf.each(lambda path: oaf.get(path, accept=GEOJSON if "/items" in path else JSON), paths)
+    for path in paths:
         ex = oaf.get(path, accept=HTML)
         if ex.status != 200 or media(ex.content_type) != HTML:
             continue

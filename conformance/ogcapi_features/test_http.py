@@ -76,7 +76,9 @@ def test_unknown_query_parameter_rejected(oaf):
     cid = oaf.sample_collections()[0]["id"]
     ex_def, definition, why_not = oaf.definition()
     undecided = []
-    for url in ("collections", f"collections/{cid}/items"):
+    urls = ("collections", f"collections/{cid}/items")
+    oaf.each(lambda url: oaf.get(url, params={UNKNOWN: "1"}), urls)  # probe, then judge
+    for url in urls:
         ex = oaf.get(url, params={UNKNOWN: "1"})
         evidence = [ex] + ([ex_def] if ex_def is not None else [])
         if ex.status == 400:
@@ -147,6 +149,7 @@ def test_invalid_query_parameter_value_rejected(oaf):
         if minimum is not None and int(value) < minimum:
             cases.append(("limit", value, f"below the minimum {minimum:g} that the API "
                           "definition declares for limit"))
+    oaf.each(lambda case: oaf.items(cid, **{case[0]: case[1]}), cases)
     for name, value, why in cases:
         ex = oaf.items(cid, **{name: value})
         expect(ex.status == 400,
@@ -166,11 +169,13 @@ def test_head_supported(oaf, http):
     gets = {"": oaf.landing_ex(), "conformance": oaf.conformance_ex(),
             "collections": oaf.collections_ex()}
     n = 0
-    for path in ("", "conformance", "collections", f"collections/{cid}/items"):
+    # "for all resources that support the method GET": GET is another row's
+    paths = [p for p in ("", "conformance", "collections", f"collections/{cid}/items")
+             if gets.get(p) is None or gets[p].status == 200]
+    heads = oaf.each(lambda p: http.request("HEAD", urljoin(oaf.base, p), accept=JSON), paths)
+    for path, done in zip(paths, heads):
         get = gets.get(path)
-        if get is not None and get.status != 200:
-            continue  # "for all resources that support the method GET": GET is another row's
-        ex = http.request("HEAD", urljoin(oaf.base, path), accept=JSON)
+        ex = done.get()
         expect(ex.status == 200, f"HEAD /{path} is not supported: {status_text(ex.status)}",
                expected=200, actual=ex.status, evidence=[ex] + ([get] if get else []))
         expect(not ex.body, f"HEAD /{path} returned a body", expected="no body",
@@ -185,8 +190,9 @@ def test_entity_tags(oaf, http):
     url = urljoin(oaf.base, "collections")
     ex = http.get(url, accept=JSON)
     etag = ex.header("etag")
+    # the conditional GET needs the ETag the first answer gave
+    again = http.get(url, accept=JSON, headers={"If-None-Match": etag}) if etag else None
     expect(etag, "no ETag header", expected="ETag", actual=None, evidence=ex)
-    again = http.get(url, accept=JSON, headers={"If-None-Match": etag})
     expect(again.status == 304, "a conditional GET with the current ETag is not answered 304",
            expected=304, actual=again.status, evidence=[ex, again])
 

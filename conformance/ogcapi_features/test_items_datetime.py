@@ -78,17 +78,21 @@ def test_datetime_selects_matching_features(oaf):
     when = {str(f.get("id")): parse_rfc3339((f.get("properties") or {}).get(prop))
             for f in everything.features}
     timed = sum(1 for t in when.values() if t)
-    for query, keep in ((f"../{rfc3339(mid)}", lambda t: t <= mid),
-                        (f"{rfc3339(mid)}/..", lambda t: t >= mid)):
-        got = oaf.scan(c["id"], datetime=query)  # probe; the judge is a pure function of it
+    halves = ((f"../{rfc3339(mid)}", lambda t: t <= mid), (f"{rfc3339(mid)}/..", lambda t: t >= mid))
+    # an instant selects the feature observed at that instant
+    some = next(((i, t) for i, t in when.items() if t), None)
+    limit = oaf.p("page_limit", 10)
+    # probe: both halves of the interval, and the instant
+    oaf.prefetch_scans([(c["id"], {"datetime": query}) for query, _ in halves])
+    instant = oaf.items(c["id"], datetime=rfc3339(some[1]), limit=limit) if some else None
+    # judge: pure functions of the recorded selections
+    for query, keep in halves:
+        got = oaf.scan(c["id"], datetime=query)
         settle(judge_interval_selection(c["id"], query, prop, when, keep, got.features,
                                         everything.complete and got.complete,
                                         selected_ev=got.exchanges,
                                         everything_ev=everything.exchanges))
-    # an instant selects the feature observed at that instant
-    some = next(((i, t) for i, t in when.items() if t), None)
-    if some:
-        limit = oaf.p("page_limit", 10)
+    if instant is not None:
         ex, doc = oaf.items_doc(c["id"], datetime=rfc3339(some[1]), limit=limit)
         ids = {str(f.get("id")) for f in doc.get("features") or []}
         expect(some[0] in ids or len(ids) >= limit,

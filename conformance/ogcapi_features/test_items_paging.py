@@ -61,7 +61,8 @@ def test_limit_respected_and_capped(oaf):
     capped = 0
     big = oaf.p("large_limit", 10_000_000)
     cols = oaf.sample_collections()
-    oaf.each(lambda c: oaf.items(c["id"], limit=big), cols)
+    oaf.each(lambda ask: oaf.items(ask[0], limit=ask[1]),  # probe, then judge
+             [(c["id"], value) for c in cols for value in (big, 1, 3)])
     for c in cols:
         schema = _limit_schema(oaf, c["id"])
         maximum = _num(schema, "maximum")

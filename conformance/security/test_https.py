@@ -110,13 +110,14 @@ def test_content_security_policy(endpoint, http):
            expected="no 'unsafe-inline' or 'unsafe-eval'", actual=csp, evidence=ex)
 
 
-def _error_probes(endpoint, http):
-    """Answers that are errors by construction: unknown path, method not allowed."""
+def _error_probes(endpoint, http) -> list:
+    """Answers that are errors by construction: unknown path, method not allowed (the probe;
+    the checks then judge both)."""
     token = uuid.uuid4().hex[:12]
-    yield http.get(endpoint.base + f"oupcheck-no-such-resource-{token}",
-                   accept="application/json", note="unknown resource (error answer)")
-    yield http.request("PATCH", endpoint.base, accept="application/json", json_body={},
-                       auth=False, note="PATCH on the root (error answer)")
+    return [http.get(endpoint.base + f"oupcheck-no-such-resource-{token}",
+                     accept="application/json", note="unknown resource (error answer)"),
+            http.request("PATCH", endpoint.base, accept="application/json", json_body={},
+                         auth=False, note="PATCH on the root (error answer)")]
 
 
 @requirement("oshp:no-version-disclosure")

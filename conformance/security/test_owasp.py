@@ -210,22 +210,28 @@ def _identities(run, need_owned: bool):
 def test_objects_of_one_user_are_not_readable_by_another(oup_run, endpoint, http):
     idents = _identities(oup_run, need_owned=True)
     cred = oup_run.target.credential
+    # probe: every owner reads each of its objects, and every other identity tries to
+    reads = []
     for owner in idents:
         for obj in owner.owns:
             url = obj if "://" in obj else endpoint.base + obj.lstrip("/")
             own = http.get(url, accept="application/json", auth=cred(owner.credential),
                            note=f"{owner.credential} reads its own object")
-            if not 200 <= own.status < 300:
-                raise Inconclusive(f"{owner.credential} cannot read its own object {obj} "
-                                   f"(HTTP {own.status}); the target file's owns list is wrong",
-                                   evidence=own, decide="correct identities[].owns in the "
-                                                        "target file")
-            for other in idents:
-                if other is owner:
-                    continue
-                ex = http.get(url, accept="application/json", auth=cred(other.credential),
-                              note=f"{other.credential} reads {owner.credential}'s object")
-                settle(judge_object_access(own, ex, owner.credential, other.credential))
+            others = [(other, http.get(url, accept="application/json",
+                                       auth=cred(other.credential),
+                                       note=f"{other.credential} reads {owner.credential}'s "
+                                            "object"))
+                      for other in idents if other is not owner]
+            reads.append((owner, obj, own, others))
+    # judge: pure, over the recorded reads
+    for owner, obj, own, others in reads:
+        if not 200 <= own.status < 300:
+            raise Inconclusive(f"{owner.credential} cannot read its own object {obj} "
+                               f"(HTTP {own.status}); the target file's owns list is wrong",
+                               evidence=own, decide="correct identities[].owns in the "
+                                                    "target file")
+        for other, ex in others:
+            settle(judge_object_access(own, ex, owner.credential, other.credential))
 
 
 @requirement("owasp-api:API5-function-level-authorisation")

@@ -259,6 +259,7 @@ DEFAULT_STORE_BYTES = 256_000_000
 # judged something (an ``expect`` counted) is listed in FILE, one line per request: a check
 # should probe first and judge the recorded answers after (tests/test_probe_then_judge.py)
 TRACE_SPLIT = os.environ.get("OUPCHECK_TRACE_SPLIT")
+TRACED = ("http", "mqtt", "tls-probe")  # what a probe sends (a receipt or a load step: no)
 
 
 def _trace_split(test: str, ex: "Exchange") -> None:
@@ -319,7 +320,7 @@ class EvidenceStore:
 
     def add(self, ex: Exchange) -> None:
         ex.test = self.current_test
-        if TRACE_SPLIT and ex.kind == "http" and "::" in (self.current_test or ""):  # a check
+        if TRACE_SPLIT and ex.kind in TRACED and "::" in (self.current_test or ""):  # a check
             _trace_split(self.current_test, ex)
         with self._lock:
             # the store keeps the bounded excerpt only; the full body lives with the caller

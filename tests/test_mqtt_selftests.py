@@ -11,6 +11,7 @@ import pytest
 from oupcheck.profile import load_profile
 
 from .support.mqtt_faults import FAULTS, MqttFaultProxy
+from .support.split import late, trace_env
 
 PROFILE = "open-protocols"
 M3, M5 = "mqtt-3.1.1:", "mqtt-5.0:"
@@ -100,8 +101,11 @@ def _run(oup, url: str, out: Path, *only: str):
     args = ["run", "--profile", PROFILE, "--target", url, "--out", out, "--quiet"]
     for rid in only:
         args += ["--only", rid]
-    res = oup(*args)
+    trace = out.parent / f"after-judgement-{out.name}.tsv"
+    res = oup(*args, env=trace_env(trace))
     assert res.report is not None, res.describe()
+    found = late(trace)  # probe, then judge: on the FAIL paths too
+    assert not found, "\n".join(found[:10])
     return res
 
 

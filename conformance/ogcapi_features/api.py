@@ -194,6 +194,20 @@ class FeaturesAPI:
         ids = [str(f["id"]) for f in doc.get("features", []) if isinstance(f, dict) and "id" in f]
         return ex, ids
 
+    def selection_answered(self, ex: Exchange, cid: str, asked: str, refused: str,
+                           label: str = "") -> dict:
+        """The judgement of a row whose parameter value must be accepted: the items request
+        with ``asked`` (e.g. "with bbox=…"; ``label``: "with bbox") is answered 200 (else FAIL with ``refused`` and the
+        status); that the answer is a FeatureCollection is fc-response's (a precondition here).
+        The FeatureCollection."""
+        from .checks import status_text
+        expect(ex.status == 200, f"{refused}: {status_text(ex.status)}", expected=200,
+               actual=ex.status, evidence=ex)
+        doc = self.ok_json(ex, f"items of {cid} {asked}", pre=True, owner=OWNER["items"])
+        expect(is_feature_collection(doc), f"items of {cid}{' ' + label if label else ''} are "
+               f"not a FeatureCollection (judged by {OWNER['items']})", evidence=ex, pre=True)
+        return doc
+
     @staticmethod
     def listed_ids(ex: Exchange) -> set[str]:
         """The collection ids a /collections answer names, for a probe that needs them (an

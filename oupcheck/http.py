@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -238,6 +239,17 @@ def _adapter() -> requests.adapters.HTTPAdapter:
     return adapter
 
 
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost (no name is resolved)."""
+    import ipaddress
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def origin(url: str) -> tuple[str, str, int | None]:
     p = urlsplit(url)
     port = p.port or {"http": 80, "https": 443}.get(p.scheme)
@@ -393,6 +405,11 @@ class EvidenceClient:
         the run budget is spent (a DELETE is still sent) or the run's max_requests is reached."""
         own = where == self.origin
         eid, seq = ex.id, ex.seq
+        if os.environ.get("OUPCHECK_LOOPBACK_ONLY") == "1" and not is_loopback(where[1]):
+            ex.error = (f"not sent: {where[1]} is not a loopback address "
+                        "(OUPCHECK_LOOPBACK_ONLY=1)")
+            self.store.add(ex)
+            raise TransportError(ex.error, eid)
         dead = self.dead_reason if own else self.other_dead.get(where)
         if dead:
             ex.error = (f"not sent: {'target' if own else 'host'} stopped answering earlier "

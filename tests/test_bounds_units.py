@@ -80,7 +80,7 @@ def test_json_at_never_raises_on_a_wrong_shape():
 
 
 def test_entity_shape_names_the_json_pointers():
-    from conformance.ngsi_ld.api import entity_problems
+    from conformance.ngsi_ld.judges import entity_problems
     good = {"id": "urn:ngsi-ld:Lamp:1", "type": "Lamp", "@context": "https://x/ctx.jsonld",
             "name": {"type": "Property", "value": "lamp"},
             "multi": [{"type": "Property", "value": 1, "datasetId": "urn:a"}]}

@@ -234,3 +234,23 @@ def test_the_ngsi_ld_layer_reads_answers_as_brokers_send_them():
     one = {"id": "urn:ngsi-ld:T:1", "type": "T"}
     assert entities_of(one) == [one] and entities_of([one, 3]) == [one]
     assert entities_of({"type": "T"}) == [] and entities_of(None) == []
+
+
+def test_loopback_only_sends_nothing_beyond_127_0_0_1(monkeypatch):
+    """OUPCHECK_LOOPBACK_ONLY=1 (set by the self-tests): a request to another host is recorded
+    as not sent, at once, with the reason; a loopback one is sent (here: refused by the OS)."""
+    import time
+
+    from oupcheck.errors import TransportError
+    monkeypatch.setenv("OUPCHECK_LOOPBACK_ONLY", "1")
+    store = EvidenceStore()
+    client = EvidenceClient(store, Limits(connect_timeout=5, read_timeout=5),
+                            base_url="http://127.0.0.1:9/")
+    t0 = time.monotonic()
+    with pytest.raises(TransportError, match="192.0.2.1 is not a loopback address"):
+        client.get("http://192.0.2.1/openapi.yaml")
+    assert time.monotonic() - t0 < 1
+    with pytest.raises(TransportError) as local:
+        client.get("http://127.0.0.1:9/")
+    assert "loopback" not in str(local.value)
+    assert [x.error.startswith("not sent") for x in store.by_id.values()] == [True, False]

@@ -8,7 +8,6 @@ included.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import signal
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit
 
 from ..errors import TransportError, UsageError
 from ..evidence import EvidenceStore, Redactor
-from ..http import BodyUnusable, EvidenceClient
+from ..http import BodyUnusable, EvidenceClient, is_loopback
 from ..profile import Profile, load_profile
 from ..report import (EvidenceSummary, Row, add_rows, assemble, row_base, staging_dir,
                       write_outputs)
@@ -70,14 +69,6 @@ class LoadJob:
         """The target's secrets, redacted from every file and line the load run writes."""
         return Redactor(self.target.secrets)
 
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def prepare(profile_ref: str, target_ref: str, *, profile_paths: list[str] | None = None,

@@ -153,6 +153,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit(f"unknown recording {unknown[0]!r} (known: {', '.join(PLAN)})")
     env = dict(os.environ)
     env.setdefault("OUPCHECK_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+    env["OUPCHECK_LOOPBACK_ONLY"] = "1"  # as in the tests that judge the recordings again
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             dest = record(name, env, Path(tmp))

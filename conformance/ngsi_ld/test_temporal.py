@@ -46,7 +46,7 @@ def _temporal(ngsi, eid, params=None):
 
 
 def _wait(ngsi, probe, ready):
-    return ngsi.poll(probe, ready, float(ngsi.run.param("temporal_wait_s", 5)))
+    return ngsi.poll(probe, ready, float(ngsi.run.param("temporal_wait_s", 10)))
 
 
 @requirement("ngsi-ld:5.7.3/temporal-retrieve")

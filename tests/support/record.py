@@ -46,6 +46,9 @@ PLAN = {
     "sensorthings-load-sensorthings": ("sensorthings", "load-sensorthings"),
     # needs a Scorpio build (OUPCHECK_SCORPIO_JAR, see tests/support/scorpio.py)
     "scorpio-mim1-ngsi-ld": ("scorpio", "mim1-ngsi-ld"),
+    # a run in which Scorpio's history lost the two updates sent right after the create (it
+    # does so in about 4 of 9 runs here): re-record until the temporal rows show it
+    "scorpio-mim1-ngsi-ld-lost-updates": ("scorpio", "mim1-ngsi-ld"),
 }
 
 

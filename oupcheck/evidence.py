@@ -257,7 +257,8 @@ DEFAULT_STORE_BYTES = 256_000_000
 
 # a development aid (OUPCHECK_TRACE_SPLIT=FILE): every request a check sends after it has
 # judged something (an ``expect`` counted) is listed in FILE, one line per request: a check
-# should probe first and judge the recorded answers after (tests/test_probe_then_judge.py)
+# should probe first and judge the recorded answers after (the self-tests assert it, see
+# tests/support/split.py)
 TRACE_SPLIT = os.environ.get("OUPCHECK_TRACE_SPLIT")
 TRACED = ("http", "mqtt", "tls-probe")  # what a probe sends (a receipt or a load step: no)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,7 +24,7 @@ from oupcheck.ngsild import (  # noqa: F401  (the checks import these names from
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect
 
 from . import judges
-from .judges import value_of  # noqa: F401  (the checks import it from here)
+from .judges import next_link, value_of  # noqa: F401  (the checks import them from here)
 
 NGSILD = "ngsi-ld:"
 # the suite's one NGSI-LD client layer: paths, media types, the core @context, answer shapes
@@ -118,23 +117,6 @@ class NgsiAPI:
         """The probe of a query: GET /entities (its answer is judged by the caller)."""
         return self.send("GET", "/entities", accept=accept, ctx=ctx, params=params, note=note)
 
-    def retrieve(self, eid: str, *, accept: str = JSON, ctx: str | None = None,
-                 params: dict | None = None, shape: bool = True) -> tuple[Exchange, Any]:
-        """GET one entity; a 200 body is checked to be an Entity before any judge reads it
-        (``shape=False``: the caller judges only the status of an answer that should fail)."""
-        ex = self.get_entity(eid, accept=accept, ctx=ctx, params=params)
-        return ex, (judges.entity_doc(ex, accept=accept, params=params) if shape else None)
-
-    def read_back(self, eid: str, what: str) -> tuple[Exchange, dict[str, Any]]:
-        """Retrieve the probe entity to see what a write did (judges.read_back)."""
-        ex = self.get_entity(eid)
-        return ex, judges.read_back(ex, what)
-
-    def query(self, params: dict, *, accept: str = JSON, ctx: str | None = None,
-              note: str = "query entities", shape: bool = True) -> tuple[Exchange, Any]:
-        ex = self.get_entities(params, accept=accept, ctx=ctx, note=note)
-        return ex, (judges.entities_doc(ex, accept=accept, params=params) if shape else None)
-
     @staticmethod
     def json(ex: Exchange) -> Any:
         return EvidenceClient.json(ex)
@@ -222,10 +204,6 @@ class Polled:
         return (f"HTTP {self.ex.status} after {self.waited:.1f} s ({n}): an answer that waiting "
                 f"does not change")
 
-
-def next_link(ex: Exchange) -> str | None:
-    m = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', ex.header("link") or "")
-    return m.group(1) if m else None
 
 
 __all__ = ["ERR", "NgsiAPI", "Polled", "entities_of",

@@ -8,11 +8,12 @@ them) before any rule reads it, and a FAIL names the JSON pointers that are wron
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from oupcheck.evidence import Exchange
 from oupcheck.http import BodyUnusable, EvidenceClient, json_type
-from oupcheck.ngsild import ERRORS as ERR, GEO, JSON, entities_of, ids_of
+from oupcheck.ngsild import ERRORS as ERR, GEO, JSON, LD, entities_of, ids_of
 from oupcheck.verdicts import CheckFailed, Inconclusive, expect
 
 IRI = "https://oupcheck.example/ns/"  # the suite's own @context (api.CONTEXT)
@@ -22,7 +23,6 @@ IRI = "https://oupcheck.example/ns/"  # the suite's own @context (api.CONTEXT)
 def normalized(params: dict | None) -> bool:
     """Is the asked representation the normalized one, where every attribute is an object?
     (keyValues/simplified and concise ones give attributes as plain values, 4.5.)"""
-    import re
     asked = " ".join(str(v) for k, v in (params or {}).items() if k in ("options", "format"))
     return not re.search(r"keyValues|simplified|concise", asked)
 
@@ -100,6 +100,11 @@ def read_back(ex: Exchange, what: str) -> dict[str, Any]:
 def value_of(attr: Any) -> Any:
     a = attr[0] if isinstance(attr, list) and attr else attr
     return a.get("value", a.get("object")) if isinstance(a, dict) else a
+
+
+def next_link(ex: Exchange) -> str | None:
+    m = re.search(r'<([^>]+)>\s*;\s*rel="?next"?', ex.header("link") or "")
+    return m.group(1) if m else None
 
 
 def first_entity(doc: Any) -> dict:
@@ -206,7 +211,6 @@ def needs_filter(ex: Exchange) -> None:
 def pagination(first: Exchange, second: Exchange) -> None:
     """6.3.10: limit caps the page, a Link rel=next is given while more results exist, and
     offset pages on to other entities."""
-    from .api import next_link
     doc = entities_doc(first)
     expect(len(ids_of(doc)) == 2, "limit does not cap the page", expected=2,
            actual=len(ids_of(doc)), evidence=first)
@@ -273,7 +277,6 @@ def link_context_used(plain: Exchange, compacted: Exchange) -> None:
 
 
 def ld_json_response(ld: Exchange, plain: Exchange) -> None:
-    from .api import LD
     doc = entity_doc(ld, accept=LD)
     status(ld, 200, "Accept: application/ld+json is not answered 200")
     if not (isinstance(doc, dict) and "@context" in doc):

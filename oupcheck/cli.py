@@ -25,7 +25,7 @@ from . import __version__
 from .errors import UsageError, printable
 from .report import EXIT_UNDECIDED, EXIT_USAGE, check_out_dir
 
-SCHEMAS = ("profile", "target", "report")
+SCHEMAS = ("profile", "target", "scheme", "report")
 
 
 class Parser(argparse.ArgumentParser):
@@ -112,11 +112,13 @@ def _parser() -> Parser:
     rt.add_argument("--work", default=None, help="working directory (default: EXPORT.roundtrip)")
 
     sub.add_parser("profiles", help="list the bundled profiles")
-    v = sub.add_parser("validate", help="validate profile or target files")
+    sub.add_parser("schemes", help="list the bundled certification schemes, their pillars and "
+                                   "levels")
+    v = sub.add_parser("validate", help="validate profile, scheme or target files")
     v.add_argument("files", nargs="+")
     sub.add_parser("lint", help="check that checks and profiles agree (IDs, coverage)")
     s = sub.add_parser("schema", help="print or write the JSON Schemas")
-    s.add_argument("--write", metavar="DIR", help="write profile/target/report schemas to DIR")
+    s.add_argument("--write", metavar="DIR", help="write profile/target/scheme/report schemas to DIR")
     s.add_argument("which", nargs="?", choices=SCHEMAS)
     rd = sub.add_parser("render", help="re-render report.html and junit.xml from DIR/report.json")
     rd.add_argument("dir")
@@ -513,6 +515,25 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schemes(args: argparse.Namespace) -> int:
+    from .scheme import all_schemes
+    for sc in all_schemes():
+        print(f"{sc.id} {sc.version}: {sc.title}")
+        for p in sc.pillars.values():
+            need = [lv.id for lv in sc.levels if p.id in sc.needs(lv.id).pillars]
+            print(f"  {p.id:<22} {p.interface:<17} {', '.join(p.profiles)}"
+                  f"  [{', '.join(need) or 'no level'}{', required' if p.required else ''}]")
+        for lv in sc.levels:
+            full = sc.needs(lv.id)
+            bounds = [f"lock-in risk <= {full.max_lockin_risk:g}"] if full.max_lockin_risk \
+                is not None else []
+            bounds += [f"load knee >= {full.min_load_users} users"] if full.min_load_users \
+                else []
+            print(f"  level {lv.id}: {len(full.pillars)} pillars conformant"
+                  + (f"; {'; '.join(bounds)}" if bounds else ""))
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from . import yamlsrc
     from .profile import load_profile
@@ -522,6 +543,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if isinstance(data, dict) and "requirements" in data:
             p = load_profile(f)
             print(f"{f}: profile {p.id}@{p.version}, {len(p.requirements)} requirements")
+        elif isinstance(data, dict) and "pillars" in data:
+            from .scheme import load_scheme
+            sc = load_scheme(f)
+            print(f"{f}: scheme {sc.id}@{sc.version}, {len(sc.pillars)} pillars, levels "
+                  + ", ".join(lv.id for lv in sc.levels))
         else:
             t = load_target(f)
             print(f"{f}: target {t.spec.name}, {len(t.spec.interfaces)} interface(s)")
@@ -540,6 +566,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def schemas() -> dict[str, dict[str, Any]]:
     from .profile import ProfileFile
     from .report import json_schema
+    from .scheme import SchemeFile
     from .target import TargetFile
 
     def wrap(model: Any, name: str) -> dict[str, Any]:
@@ -548,7 +575,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         s["$id"] = f"urn:oupcheck:schema:{name}:1.0"
         return s
     return {"profile": wrap(ProfileFile, "profile"), "target": wrap(TargetFile, "target"),
-            "report": json_schema()}
+            "scheme": wrap(SchemeFile, "scheme"), "report": json_schema()}
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -561,7 +588,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
         print(f"wrote {', '.join(f'{n}.schema.json' for n in all_s)} to {d}")
         return 0
     if not args.which:
-        raise UsageError("name a schema (profile, target, report) or use --write DIR")
+        raise UsageError("name a schema (profile, target, scheme, report) or use --write DIR")
     print(json.dumps(all_s[args.which], indent=2))
     return 0
 
@@ -593,7 +620,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
-            "validate": cmd_validate, "lint": cmd_lint, "schema": cmd_schema, "render": cmd_render,
+            "validate": cmd_validate, "schemes": cmd_schemes, "lint": cmd_lint,
+            "schema": cmd_schema, "render": cmd_render,
             "export": cmd_export, "roundtrip": cmd_roundtrip, "load": cmd_load,
             "load-worker": cmd_load_worker,
             "rejudge": cmd_rejudge, "impact": cmd_impact}

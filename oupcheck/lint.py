@@ -58,4 +58,11 @@ def lint(extra_profile_paths: list[Path] | None = None) -> list[str]:
                 problems.append(f"{prof.id}: {rid}: testable but no check verifies it")
             if not req.testable and rid in covered:
                 problems.append(f"{prof.id}: {rid}: marked not testable but a check verifies it")
+    from .errors import UsageError
+    from .scheme import load_scheme, scheme_dir
+    for path in sorted(scheme_dir().glob("*.yaml")):  # every scheme validates, pins included
+        try:
+            load_scheme(str(path), extra_profile_paths)
+        except UsageError as exc:
+            problems.append(f"{path.name}: {exc}")
     return problems

@@ -243,13 +243,7 @@ def find_profile_file(ref: str, paths: list[Path]) -> Path:
 
 
 def read_profile_file(path: Path) -> tuple[ProfileFile, dict]:
-    data, lines = yamlsrc.load(path)
-    if not isinstance(data, dict):
-        raise UsageError("a profile must be a mapping", source=str(path), line=1)
-    try:
-        return ProfileFile.model_validate(data), lines
-    except ValidationError as exc:
-        raise yamlsrc.pydantic_error(exc, str(path), lines) from None
+    return yamlsrc.read_as(path, ProfileFile, "a profile")
 
 
 def load_profile(ref: str, extra_paths: list[Path] | None = None) -> Profile:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import yamlsrc
 from .errors import UsageError
@@ -194,13 +194,7 @@ def load_target(ref: str, kind: str | None = None) -> Target:
     if not path.exists():
         raise UsageError("target is neither a URL (http://...) nor an existing file",
                          source=ref, field="--target")
-    data, lines = yamlsrc.load(path)
-    if not isinstance(data, dict):
-        raise UsageError("a target file must be a mapping", source=ref, line=1)
-    try:
-        spec = TargetFile.model_validate(data)
-    except ValidationError as exc:
-        raise yamlsrc.pydantic_error(exc, ref, lines) from None
+    spec, lines = yamlsrc.read_as(path, TargetFile, "a target file", source=ref)
     if spec.tls.ca_file:
         ca = Path(spec.tls.ca_file)
         if not ca.is_absolute():

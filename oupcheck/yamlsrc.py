@@ -88,3 +88,17 @@ def pydantic_error(exc: Any, source: str, lines: dict[Loc, int], prefix: Loc = (
     if err.get("type") == "extra_forbidden":
         msg = "unknown field (not allowed here)"
     return UsageError(msg, source=source, line=line_for(lines, loc), field=field_name(loc) or None)
+
+
+def read_as(path: Path, model: Any, what: str, source: str | None = None) -> tuple[Any, dict]:
+    """A YAML file validated as ``model`` (a pydantic model): (the instance, its line map);
+    a usage error naming file, line and field otherwise. ``what``: "a profile", "a scheme"."""
+    from pydantic import ValidationError
+    src = source or str(path)
+    data, lines = load(path)
+    if not isinstance(data, dict):
+        raise UsageError(f"{what} must be a mapping", source=src, line=1)
+    try:
+        return model.model_validate(data), lines
+    except ValidationError as exc:
+        raise pydantic_error(exc, src, lines) from None

@@ -194,6 +194,8 @@ def test_installed_command_and_plugin_work_from_anywhere(installed, pygeoapi_url
 
     proc = _run([inst.oupcheck, "profiles"], cwd=work, env=env)
     assert proc.returncode == 0 and "ogc-api-features-1" in proc.stdout, _describe(proc)
+    proc = _run([inst.oupcheck, "schemes"], cwd=work, env=env)  # the schemes and their pins
+    assert proc.returncode == 0 and "oup-core 1.0.0" in proc.stdout, proc.stderr
     proc = _run([inst.oupcheck, "schema", "report"], cwd=work, env=env)
     assert proc.returncode == 0 and json.loads(proc.stdout)["$defs"], _describe(proc)
     proc = _run([inst.oupcheck, "lint"], cwd=work, env=env)

@@ -111,6 +111,16 @@ def _parser() -> Parser:
     rt.add_argument("--export", required=True, help="directory written by 'oupcheck export'")
     rt.add_argument("--work", default=None, help="working directory (default: EXPORT.roundtrip)")
 
+    ce = sub.add_parser("certify", help="run every profile of a certification scheme that "
+                                        "applies to the target, and judge the level reached")
+    ce.add_argument("--scheme", required=True, help="scheme ID (see 'oupcheck schemes') or file")
+    ce.add_argument("--target", required=True, help="target YAML file (all the platform's "
+                                                     "interfaces) or a base URL")
+    ce.add_argument("--out", required=True, help="directory for certification.json and runs/")
+    ce.add_argument("--profile-path", action="append", default=None)
+    ce.add_argument("--data-dir", action="append", default=None)
+    ce.add_argument("--quiet", action="store_true", help="no line per run")
+
     sub.add_parser("profiles", help="list the bundled profiles")
     sub.add_parser("schemes", help="list the bundled certification schemes, their pillars and "
                                    "levels")
@@ -515,6 +525,16 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_certify(args: argparse.Namespace) -> int:
+    from .certification import certify
+    try:
+        return certify(args.scheme, args.target, Path(args.out), quiet=args.quiet,
+                       profile_paths=args.profile_path, data_dirs=args.data_dir)
+    except RuntimeError as exc:  # a run of the certification broke: nothing was written
+        print(f"oupcheck: error: certification stopped: {exc}", file=sys.stderr)
+        return EXIT_UNDECIDED
+
+
 def cmd_schemes(args: argparse.Namespace) -> int:
     from .scheme import all_schemes
     for sc in all_schemes():
@@ -620,7 +640,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
-            "validate": cmd_validate, "schemes": cmd_schemes, "lint": cmd_lint,
+            "validate": cmd_validate, "schemes": cmd_schemes, "certify": cmd_certify, "lint": cmd_lint,
             "schema": cmd_schema, "render": cmd_render,
             "export": cmd_export, "roundtrip": cmd_roundtrip, "load": cmd_load,
             "load-worker": cmd_load_worker,

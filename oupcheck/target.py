@@ -129,6 +129,8 @@ class TargetFile(Strict):
     credentials: list[Credential] = Field(default_factory=list)
     claims: Claims = Field(default_factory=Claims)
     writes_allowed: bool = Field(default=False, description="Allow create/delete checks")
+    allows_load: bool = Field(default=False, description="oupcheck certify runs the scheme's "
+                              "load pillars (a step-load capacity search) only when true")
     limits: Limits = Field(default_factory=Limits)
     tls: TLSSettings = Field(default_factory=TLSSettings)
     plain_http_url: str | None = Field(default=None, description="The plain-HTTP address of the "

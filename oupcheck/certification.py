@@ -1,0 +1,210 @@
+"""A certification's judgement over finished runs (issue 14): the outcome of each pillar of a
+scheme, the lock-in risk, the load knee, the level reached and what the supplier must fix
+first. A pure function of the runs' report.json documents, so a certification can be judged
+again from its runs (and the unit tests judge recordings of real platforms)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .scheme import PillarOutcome, Scheme, Standing, standing
+
+# how the outcomes of a pillar's runs combine: the first present wins
+ORDER = ["not-conformant", "incomplete", "conformant", "not-applicable"]
+
+
+class PillarResult(BaseModel):
+    pillar: str
+    title: str
+    outcome: PillarOutcome
+    why: str | None = Field(default=None, description="Why nothing was run for it")
+    runs: list[dict[str, Any]] = Field(description="profile, version, outcome, reason of each "
+                                                   "run that judged the pillar")
+
+
+class Fix(BaseModel):
+    pillar: str
+    requirement: str
+    what: str = Field(description="What the failing MUST row says")
+
+
+class Assessment(BaseModel):
+    scheme: str
+    scheme_version: str
+    pillars: list[PillarResult]
+    lockin_risk: float | None
+    knee_users: int | None
+    standing: Standing
+    fixes: list[Fix] = Field(description="The MUST rows that fail, those of the lowest level "
+                                         "not reached first (at most five)")
+
+
+def pillar_outcome(reports: list[dict[str, Any]]) -> PillarOutcome:
+    got = {r["summary"]["outcome"] for r in reports}
+    for outcome in ORDER:
+        if outcome in got:
+            return outcome  # type: ignore[return-value]
+    return "not-run"
+
+
+def assess(scheme: Scheme, runs: dict[str, list[dict[str, Any]]], most: int = 5,
+           absent: dict[str, tuple[PillarOutcome, str]] | None = None) -> Assessment:
+    """``runs``: pillar id -> the report.json documents of the runs that judged it (none: the
+    pillar was not run). ``absent``: pillar id -> (not-applicable or not-run, why) for the
+    pillars nothing was run for (the target has no such interface, or does not allow load)."""
+    results = []
+    absent = absent or {}
+    for pid, pillar in scheme.pillars.items():
+        reports = runs.get(pid, [])
+        outcome, why = absent.get(pid, (pillar_outcome(reports), None))
+        results.append(PillarResult(
+            pillar=pid, title=pillar.title, outcome=outcome if not reports else
+            pillar_outcome(reports), why=why,
+            runs=[{"profile": r["run"]["profile"], "version": r["run"]["profile_version"],
+                   "outcome": r["summary"]["outcome"], "reason": r["summary"].get("reason")}
+                  for r in reports]))
+    risk = None
+    knees: list[int] = []
+    for pid, pillar in scheme.pillars.items():
+        for r in runs.get(pid, []):
+            if pillar.kind == "lock-in" and (r.get("score") or {}).get("value") is not None:
+                risk = max(risk or 0.0, float(r["score"]["value"]))
+            if pillar.kind == "load":
+                knee = (r.get("load") or {}).get("knee")
+                knees.append(int(knee["users"]) if knee else 0)
+    knee_users = (min(knees) or None) if knees else None  # the weakest interface counts
+    st = standing(scheme, {p.pillar: p.outcome for p in results}, risk, knee_users)
+    # what to fix first: the failing MUST rows of the pillars the lowest unreached level needs
+    order: list[str] = []
+    for lv in st.levels:
+        if lv.verdict != "reached":
+            order += [p for p in scheme.needs(lv.level).pillars if p not in order]
+    order += [p for p in scheme.pillars if p not in order]
+    fixes: list[Fix] = []
+    for pid in order:
+        for r in runs.get(pid, []):
+            for row in r["rows"]:
+                if row.get("level") == "MUST" and row["verdict"] == "FAIL" and \
+                        all(f.requirement != row["requirement"] for f in fixes):
+                    fixes.append(Fix(pillar=pid, requirement=row["requirement"],
+                                     what=row.get("message") or ""))
+    return Assessment(scheme=scheme.id, scheme_version=scheme.version, pillars=results,
+                      lockin_risk=risk, knee_users=knee_users, standing=st, fixes=fixes[:most])
+
+
+# -- oupcheck certify: run the scheme's profiles against one target file -----------------
+HTTP_KINDS = ("http", "ogc-api-features", "ngsi-ld", "sensorthings")
+
+
+def plan(scheme: Scheme, target: Any) -> tuple[list[tuple[str, str, Any]],
+                                                dict[str, tuple[PillarOutcome, str]]]:
+    """What certify runs: (pillar, profile, interface) for each profile of each pillar that
+    applies, and the pillars that do not, with why. A pillar of interface kind K runs on the
+    target's first K interface; one of kind "any" on every HTTP interface (each judged); a load
+    pillar only when the target file sets allows_load, each load profile on the interface of
+    its own kind."""
+    from .profile import load_profile
+    runs: list[tuple[str, str, Any]] = []
+    absent: dict[str, tuple[PillarOutcome, str]] = {}
+    ifaces = target.spec.interfaces
+    for pid, pillar in scheme.pillars.items():
+        if pillar.kind == "load" and not target.spec.allows_load:
+            absent[pid] = ("not-run", "the target file does not allow load (allows_load)")
+            continue
+        planned = []
+        for ref in scheme.profiles(pid):
+            kind = pillar.interface
+            if kind == "any" and pillar.kind == "load":
+                kind = load_profile(ref).interface or "http"
+            if kind == "any":
+                on = [i for i in ifaces if i.kind in HTTP_KINDS]
+            else:
+                on = [i for i in ifaces if i.kind == kind][:1]
+            planned += [(pid, ref, i) for i in on]
+        if planned:
+            runs += planned
+        else:
+            absent[pid] = ("not-applicable", f"the target has no {pillar.interface} interface")
+    return runs, absent
+
+
+def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
+            profile_paths: list[str] | None = None, data_dirs: list[str] | None = None) -> int:
+    """Run every applicable profile of the scheme (each in its own process, its report in
+    OUT/runs/), judge the certification, and write OUT/certification.json; the folder appears
+    only when complete. Exit 0: a level is reached; 1: none (a MUST fails); 3: undecided."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from datetime import datetime, timezone
+
+    from . import __version__
+    from .report import staging_dir
+    from .scheme import load_scheme
+    from .target import dump_target, load_target
+    from .errors import UsageError
+    scheme = load_scheme(scheme_ref, [Path(p) for p in profile_paths or []])
+    if "://" in target_ref:
+        raise UsageError("certify needs a target file naming each interface of the platform "
+                         "with its kind ('oupcheck discover URL --out target.yaml' writes one)",
+                         source=target_ref, field="--target")
+    target = load_target(target_ref)
+    staging = staging_dir(out)
+    try:
+        todo, absent = plan(scheme, target)
+        reports: dict[str, list[dict[str, Any]]] = {}
+        done = []
+        for n, (pid, ref, iface) in enumerate(todo, 1):
+            folder = staging / "runs" / f"{n:02d}-{pid}-{ref}"
+            spec = target.spec.model_copy(update={"interfaces": [iface] + [
+                i for i in target.spec.interfaces if i is not iface]})
+            tfile = staging / "runs" / f"{n:02d}-target.yaml"
+            tfile.parent.mkdir(parents=True, exist_ok=True)
+            tfile.write_text(dump_target(spec), encoding="utf-8")
+            verb = "load" if scheme.pillars[pid].kind == "load" else "run"
+            argv = [sys.executable, "-m", "oupcheck.cli", verb, "--profile", ref, "--target",
+                    str(tfile), "--out", str(folder), "--quiet"]
+            for d in profile_paths or []:
+                argv += ["--profile-path", d]
+            for d in (data_dirs or []) if verb == "run" else []:
+                argv += ["--data-dir", d]
+            if not quiet:
+                print(f"oupcheck certify: {pid}: {ref} on {iface.url}", file=sys.stderr)
+            proc = subprocess.run(argv, capture_output=True, text=True, env=dict(os.environ))
+            doc = folder / "report.json"
+            if not doc.is_file():
+                raise RuntimeError(f"{ref} on {iface.url} wrote no report (exit "
+                                   f"{proc.returncode}): {proc.stderr.strip()[-300:]}")
+            report = json.loads(doc.read_text("utf-8"))
+            reports.setdefault(pid, []).append(report)
+            done.append({"pillar": pid, "profile": ref, "interface": iface.url,
+                         "report": str(Path("runs") / folder.name / "report.json"),
+                         "outcome": report["summary"]["outcome"]})
+        a = assess(scheme, reports, absent=absent)
+        doc = {"certification": "oupcheck", "suite_version": __version__,
+               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "target": target.spec.name, "target_source": target.source,
+               "profiles": scheme.profile_versions, "runs": done, **a.model_dump(mode="json")}
+        (staging / "certification.json").write_text(
+            json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    reached = a.standing.reached
+    lines = [f"{scheme.id} {scheme.version}: " + (f"level {reached} reached" if reached else
+                                                  "no level reached")]
+    for lv in a.standing.levels:
+        if lv.verdict != "reached":
+            lines.append(f"  {lv.level}: {lv.verdict}: " + "; ".join(lv.reasons[:3]))
+    print("\n".join(lines) + f"\nCertification: {out / 'certification.json'}")
+    if reached:
+        return 0
+    return 3 if a.standing.levels[0].verdict == "undecided" else 1

@@ -98,6 +98,7 @@ def assess(scheme: Scheme, runs: dict[str, list[dict[str, Any]]], most: int = 5,
 
 # -- oupcheck certify: run the scheme's profiles against one target file -----------------
 HTTP_KINDS = ("http", "ogc-api-features", "ngsi-ld", "sensorthings")
+RUN_TIMEOUT_S = 3600
 
 
 def plan(scheme: Scheme, target: Any) -> tuple[list[tuple[str, str, Any]],
@@ -175,7 +176,12 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
                 argv += ["--data-dir", d]
             if not quiet:
                 print(f"oupcheck certify: {pid}: {ref} on {iface.url}", file=sys.stderr)
-            proc = subprocess.run(argv, capture_output=True, text=True, env=dict(os.environ))
+            try:  # each run is bounded by its own budget; this bounds a run that hangs anyway
+                proc = subprocess.run(argv, capture_output=True, text=True,
+                                      env=dict(os.environ), timeout=RUN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                raise RuntimeError(f"{ref} on {iface.url} did not finish within "
+                                   f"{RUN_TIMEOUT_S} s") from None
             doc = folder / "report.json"
             if not doc.is_file():
                 raise RuntimeError(f"{ref} on {iface.url} wrote no report (exit "

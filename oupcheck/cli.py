@@ -121,6 +121,12 @@ def _parser() -> Parser:
     ce.add_argument("--data-dir", action="append", default=None)
     ce.add_argument("--quiet", action="store_true", help="no line per run")
 
+    ea = sub.add_parser("earl", help="write a run's report as W3C EARL (Turtle), for other "
+                                     "conformance tooling")
+    ea.add_argument("run_dir", help="the --out folder of a run (its report.json)")
+    ea.add_argument("--out", default=None, help="the Turtle file (default: "
+                                                "RUN_DIR/report.earl.ttl)")
+
     sub.add_parser("profiles", help="list the bundled profiles")
     sub.add_parser("schemes", help="list the bundled certification schemes, their pillars and "
                                    "levels")
@@ -535,6 +541,28 @@ def cmd_certify(args: argparse.Namespace) -> int:
         return EXIT_UNDECIDED
 
 
+def cmd_earl(args: argparse.Namespace) -> int:
+    from .earl import turtle
+    doc = Path(args.run_dir) / "report.json"
+    if not doc.is_file():
+        raise UsageError("no report.json in it (is it the --out folder of an oupcheck run?)",
+                         source=args.run_dir)
+    try:
+        report = json.loads(doc.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"not JSON: {exc.msg}", source=str(doc), line=exc.lineno) from None
+    out = Path(args.out) if args.out else Path(args.run_dir) / "report.earl.ttl"
+    if out.is_dir() or not out.resolve().parent.is_dir():
+        raise UsageError("is a folder, not a file" if out.is_dir() else "its folder does not "
+                         "exist", source=str(out), field="--out")
+    text = turtle(report)
+    tmp = out.with_name(f".{out.name}.partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    print(f"EARL: {len(report['rows'])} assertions in {out}")
+    return 0
+
+
 def cmd_schemes(args: argparse.Namespace) -> int:
     from .scheme import all_schemes
     for sc in all_schemes():
@@ -640,7 +668,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
-            "validate": cmd_validate, "schemes": cmd_schemes, "certify": cmd_certify, "lint": cmd_lint,
+            "validate": cmd_validate, "schemes": cmd_schemes, "certify": cmd_certify,
+            "earl": cmd_earl, "lint": cmd_lint,
             "schema": cmd_schema, "render": cmd_render,
             "export": cmd_export, "roundtrip": cmd_roundtrip, "load": cmd_load,
             "load-worker": cmd_load_worker,

@@ -127,6 +127,12 @@ def _parser() -> Parser:
     ea.add_argument("--out", default=None, help="the Turtle file (default: "
                                                 "RUN_DIR/report.earl.ttl)")
 
+    co = sub.add_parser("compare", help="suppliers side by side: finished runs or "
+                                        "certifications of one profile or scheme, in one table")
+    co.add_argument("runs", nargs="+", metavar="RUN", help="--out folders of 'oupcheck run' or "
+                                                           "'oupcheck certify'")
+    co.add_argument("--out", required=True, help="directory for compare.json and compare.html")
+
     sub.add_parser("profiles", help="list the bundled profiles")
     sub.add_parser("schemes", help="list the bundled certification schemes, their pillars and "
                                    "levels")
@@ -563,6 +569,16 @@ def cmd_earl(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare, write
+    doc = compare([Path(r) for r in args.runs])
+    out = Path(args.out)
+    write(doc, out)
+    print(f"{len(doc['suppliers'])} suppliers, {doc['differing_rows']} of {len(doc['rows'])} "
+          f"requirements judged differently. Table: {out / 'compare.html'} (compare.json)")
+    return 0
+
+
 def cmd_schemes(args: argparse.Namespace) -> int:
     from .scheme import all_schemes
     for sc in all_schemes():
@@ -669,7 +685,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
             "validate": cmd_validate, "schemes": cmd_schemes, "certify": cmd_certify,
-            "earl": cmd_earl, "lint": cmd_lint,
+            "earl": cmd_earl, "compare": cmd_compare, "lint": cmd_lint,
             "schema": cmd_schema, "render": cmd_render,
             "export": cmd_export, "roundtrip": cmd_roundtrip, "load": cmd_load,
             "load-worker": cmd_load_worker,

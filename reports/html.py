@@ -109,3 +109,8 @@ def render_html(report: dict[str, Any], evidence: dict[str, dict[str, Any]]) -> 
         problems=problems, evidence=evidence, outcome_text=OUTCOME_TEXT,
         class_outcome_text=CLASS_OUTCOME_TEXT, verdict_text=VERDICT_TEXT,
         levels=("MUST", "SHOULD", "MAY"), verdicts=VERDICT_TEXT.keys())
+
+
+def render_compare(doc: dict[str, Any]) -> str:
+    """compare.html: suppliers side by side (oupcheck compare)."""
+    return _env().get_template("compare.html.j2").render(doc=doc)

@@ -85,3 +85,38 @@ def test_oup_core_on_scorpio_pygeoapi_and_sensorthings():
         "ngsi-ld:5.6.2/update-attrs", "ngsi-ld:5.6.18/replace-entity",
         "ngsi-ld:6.3.4/unsupported-media-type"}
     assert all(f.pillar == "places" for f in a.fixes[3:])
+
+
+def _cert_folder(folder: Path, runs: dict[str, list[dict]], name: str) -> Path:
+    """A certify --out folder made from recorded runs (certification.json and runs/)."""
+    a = assess(load_scheme("nl-gemeente"), runs)
+    (folder / "runs").mkdir(parents=True)
+    done = []
+    for pid, reports in runs.items():
+        for n, r in enumerate(reports):
+            (folder / "runs" / f"{pid}-{n}.json").write_text(json.dumps(r))
+            done.append({"pillar": pid, "profile": r["run"]["profile"],
+                         "report": f"runs/{pid}-{n}.json", "outcome": r["summary"]["outcome"]})
+    (folder / "certification.json").write_text(json.dumps(
+        {"target": name, "runs": done, **a.model_dump(mode="json")}))
+    return folder
+
+
+def test_compare_two_certifications_pillar_by_pillar(tmp_path):
+    from oupcheck.compare import compare
+    fixed = copy.deepcopy(_nl_runs())
+    for r in fixed["api-design"][0]["rows"]:
+        r["verdict"] = "PASS" if r["verdict"] == "FAIL" else r["verdict"]
+    fixed["api-design"][0]["summary"]["outcome"] = "conformant"
+    a = _cert_folder(tmp_path / "a", _nl_runs(), "supplier A")
+    b = _cert_folder(tmp_path / "b", fixed, "supplier B")
+    doc = compare([a, b])
+    assert [s["name"] for s in doc["suppliers"]] == ["supplier A", "supplier B"]
+    assert [s["outcome"] for s in doc["suppliers"]] == ["no level", "no level"]
+    pillars = {p["pillar"]: p for p in doc["pillars"]}
+    assert pillars["api-design"]["outcomes"] == ["not-conformant", "conformant"]
+    assert pillars["api-design"]["differs"] and not pillars["lock-in"]["differs"]
+    changed = {r["requirement"] for r in doc["rows"] if r["differs"]}
+    failing = {r["requirement"] for r in _nl_runs()["api-design"][0]["rows"]
+               if r["verdict"] == "FAIL"}
+    assert changed == failing and all(r["pillar"] for r in doc["rows"])

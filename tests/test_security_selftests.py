@@ -291,6 +291,30 @@ def test_good_front_has_no_must_failure_and_weak_front_fails_exactly_its_planted
     assert good.code == 3 and weak.code == 1
 
 
+@pytest.mark.slow
+def test_compare_the_good_and_the_weak_front_side_by_side(lab, oup, tmp_path):
+    """issue 14: the bundled pygeoapi behind the good and behind the weak nginx front, in one
+    table: the rows judged differently are exactly those the weak front fails that the good
+    one does not (its planted defects), highlighted, with both outcomes."""
+    good, weak = lab.run("good"), lab.run("weak")
+    runs = [Path(r.args[r.args.index("--out") + 1]) for r in (good, weak)]
+    res = oup("compare", *runs, "--out", tmp_path / "cmp")
+    assert res.code == 0, res.stderr
+    doc = json.loads((tmp_path / "cmp" / "compare.json").read_text("utf-8"))
+    assert [s["outcome"] for s in doc["suppliers"]] == ["incomplete", "not-conformant"]
+    differs = {r["requirement"]: r["verdicts"] for r in doc["rows"] if r["differs"]}
+    assert {rid for rid, (g, w) in differs.items() if w == "FAIL"} == PLANTED, differs
+    assert doc["differing_rows"] == len(differs) and f"{len(differs)} of" in res.stdout
+    html = (tmp_path / "cmp" / "compare.html").read_text("utf-8")
+    assert html.count('class="differs"') == len(differs)
+    for rid in PLANTED:
+        assert f'id="{rid}"' in html
+    # unlike things are not compared
+    other = oup("compare", runs[0], Path(__file__).parent / "recordings" /
+                "pygeoapi-ogc-api-features-1", "--out", tmp_path / "cmp2")
+    assert other.code == 2 and "compare like with like" in other.stderr
+
+
 def _closed_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from .scheme import PillarOutcome, Scheme, Standing, standing
 
 # how the outcomes of a pillar's runs combine: the first present wins
-ORDER = ["not-conformant", "incomplete", "conformant", "not-applicable"]
+ORDER = ["not-conformant", "incomplete", "conformant-with-waivers", "conformant",
+         "not-applicable"]
 
 
 class PillarResult(BaseModel):
@@ -39,12 +40,15 @@ class Assessment(BaseModel):
     lockin_risk: float | None
     knee_users: int | None
     standing: Standing
+    waivers: Any = Field(default=None, description="What the platform's waivers did (waived, "
+                         "expired, not needed), when a waivers file was given")
     fixes: list[Fix] = Field(description="The MUST rows that fail, those of the lowest level "
                                          "not reached first (at most five)")
 
 
 def pillar_outcome(reports: list[dict[str, Any]]) -> PillarOutcome:
-    got = {r["summary"]["outcome"] for r in reports}
+    from .waivers import outcome_with_waivers
+    got = {outcome_with_waivers(r) for r in reports}
     for outcome in ORDER:
         if outcome in got:
             return outcome  # type: ignore[return-value]
@@ -52,10 +56,17 @@ def pillar_outcome(reports: list[dict[str, Any]]) -> PillarOutcome:
 
 
 def assess(scheme: Scheme, runs: dict[str, list[dict[str, Any]]], most: int = 5,
-           absent: dict[str, tuple[PillarOutcome, str]] | None = None) -> Assessment:
+           absent: dict[str, tuple[PillarOutcome, str]] | None = None,
+           waivers: Any = None, today: Any = None) -> Assessment:
     """``runs``: pillar id -> the report.json documents of the runs that judged it (none: the
     pillar was not run). ``absent``: pillar id -> (not-applicable or not-run, why) for the
     pillars nothing was run for (the target has no such interface, or does not allow load)."""
+    applied = None
+    if waivers is not None:  # a FAIL a valid waiver covers is WAIVED (never a PASS)
+        from datetime import date
+
+        from .waivers import apply
+        runs, applied = apply(runs, waivers, today or date.today())
     results = []
     absent = absent or {}
     for pid, pillar in scheme.pillars.items():
@@ -93,7 +104,8 @@ def assess(scheme: Scheme, runs: dict[str, list[dict[str, Any]]], most: int = 5,
                     fixes.append(Fix(pillar=pid, requirement=row["requirement"],
                                      what=row.get("message") or ""))
     return Assessment(scheme=scheme.id, scheme_version=scheme.version, pillars=results,
-                      lockin_risk=risk, knee_users=knee_users, standing=st, fixes=fixes[:most])
+                      lockin_risk=risk, knee_users=knee_users, standing=st, fixes=fixes[:most],
+                      waivers=applied.model_dump() if applied is not None else None)
 
 
 # -- oupcheck certify: run the scheme's profiles against one target file -----------------
@@ -134,7 +146,8 @@ def plan(scheme: Scheme, target: Any) -> tuple[list[tuple[str, str, Any]],
 
 
 def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
-            profile_paths: list[str] | None = None, data_dirs: list[str] | None = None) -> int:
+            profile_paths: list[str] | None = None, data_dirs: list[str] | None = None,
+            waivers_file: str | None = None) -> int:
     """Run every applicable profile of the scheme (each in its own process, its report in
     OUT/runs/), judge the certification, and write OUT/certification.json; the folder appears
     only when complete. Exit 0: a level is reached; 1: none (a MUST fails); 3: undecided."""
@@ -155,6 +168,10 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
                          "with its kind ('oupcheck discover URL --out target.yaml' writes one)",
                          source=target_ref, field="--target")
     target = load_target(target_ref)
+    waivers = None
+    if waivers_file:
+        from .waivers import load_waivers
+        waivers = load_waivers(waivers_file)
     staging = staging_dir(out)
     try:
         todo, absent = plan(scheme, target)
@@ -191,8 +208,9 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
             done.append({"pillar": pid, "profile": ref, "interface": iface.url,
                          "report": str(Path("runs") / folder.name / "report.json"),
                          "outcome": report["summary"]["outcome"]})
-        a = assess(scheme, reports, absent=absent)
+        a = assess(scheme, reports, absent=absent, waivers=waivers)
         doc = {"certification": "oupcheck", "suite_version": __version__,
+               "reached_with_waivers": a.standing.reached_with_waivers,
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "target": target.spec.name, "target_source": target.source,
                "profiles": scheme.profile_versions, "runs": done, **a.model_dump(mode="json")}
@@ -206,7 +224,13 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
         raise
     reached = a.standing.reached
     lines = [f"{scheme.id} {scheme.version}: " + (f"level {reached} reached" if reached else
-                                                  "no level reached")]
+                                                  "no level reached")
+             + (" with waivers" if a.standing.reached_with_waivers else "")]
+    for w in (a.waivers or {}).get("waived", []):
+        lines.append(f"  WAIVED {w['requirement']} until {w['expires']} (accepted by "
+                     f"{w['accepted_by']}: {w['reason']})")
+    for w in (a.waivers or {}).get("expired", []):
+        lines.append(f"  waiver expired on {w['expires']}: {w['requirement']} FAILs again")
     for lv in a.standing.levels:
         if lv.verdict != "reached":
             lines.append(f"  {lv.level}: {lv.verdict}: " + "; ".join(lv.reasons[:3]))

@@ -120,6 +120,8 @@ def _parser() -> Parser:
     ce.add_argument("--profile-path", action="append", default=None)
     ce.add_argument("--data-dir", action="append", default=None)
     ce.add_argument("--quiet", action="store_true", help="no line per run")
+    ce.add_argument("--waivers", default=None, metavar="FILE", help="the platform's waivers "
+                    "(accepted FAILs with reason, who accepted them and an expiry date)")
 
     ea = sub.add_parser("earl", help="write a run's report as W3C EARL (Turtle), for other "
                                      "conformance tooling")
@@ -541,7 +543,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from .certification import certify
     try:
         return certify(args.scheme, args.target, Path(args.out), quiet=args.quiet,
-                       profile_paths=args.profile_path, data_dirs=args.data_dir)
+                       profile_paths=args.profile_path, data_dirs=args.data_dir,
+                       waivers_file=args.waivers)
     except RuntimeError as exc:  # a run of the certification broke: nothing was written
         print(f"oupcheck: error: certification stopped: {exc}", file=sys.stderr)
         return EXIT_UNDECIDED

@@ -224,14 +224,16 @@ def all_schemes() -> list[Scheme]:
 
 
 # -- which level a platform reaches (a pure function of the pillars' outcomes) -------------
-PillarOutcome = Literal["conformant", "not-conformant", "incomplete", "not-applicable",
-                        "not-run"]
+PillarOutcome = Literal["conformant", "conformant-with-waivers", "not-conformant",
+                        "incomplete", "not-applicable", "not-run"]
 
 
 class LevelResult(BaseModel):
     level: str
     verdict: Literal["reached", "not-reached", "undecided"]
     reasons: list[str] = Field(default_factory=list, description="Why not (or what is open)")
+    with_waivers: list[str] = Field(default_factory=list, description="Pillars that met the "
+                                    "level only because failing rows were waived")
 
 
 class Standing(BaseModel):
@@ -239,6 +241,10 @@ class Standing(BaseModel):
     level's result with its reasons."""
     reached: str | None
     levels: list[LevelResult]
+
+    @property
+    def reached_with_waivers(self) -> bool:
+        return any(lv.with_waivers for lv in self.levels if lv.level == self.reached)
 
 
 def standing(scheme: Scheme, pillars: dict[str, PillarOutcome], lockin_risk: float | None,
@@ -255,10 +261,14 @@ def standing(scheme: Scheme, pillars: dict[str, PillarOutcome], lockin_risk: flo
         need = scheme.needs(lv.id)
         fails: list[str] = []
         open_: list[str] = []
+        waived: list[str] = []
         for pid in need.pillars:
             p = scheme.pillars[pid]
             got = pillars.get(pid, "not-run")
             if got == "conformant":
+                continue
+            if got == "conformant-with-waivers":
+                waived.append(pid)
                 continue
             if got == "not-applicable":
                 if p.required:
@@ -290,7 +300,8 @@ def standing(scheme: Scheme, pillars: dict[str, PillarOutcome], lockin_risk: flo
         elif below == "undecided":
             open_.insert(0, f"the level below ({results[-1].level}) is undecided")
         verdict = "not-reached" if fails else "undecided" if open_ else "reached"
-        results.append(LevelResult(level=lv.id, verdict=verdict, reasons=fails + open_))
+        results.append(LevelResult(level=lv.id, verdict=verdict, reasons=fails + open_,
+                                   with_waivers=waived))
         if verdict == "reached":
             reached = lv.id
     return Standing(reached=reached, levels=results)

@@ -14,8 +14,16 @@ def test_certify_nl_gemeente_on_pygeoapi(oup, pygeoapi_url, tmp_path):
     target = tmp_path / "target.yaml"
     target.write_text(f"name: bundled pygeoapi\ninterfaces:\n"
                       f"  - {{kind: ogc-api-features, url: '{pygeoapi_url}'}}\n")
+    waivers = tmp_path / "waivers.yaml"  # one failing row accepted for now, one long expired
+    waivers.write_text("platform: bundled pygeoapi\nwaivers:\n"
+                       "  - {requirement: 'nlgov-adr:/core/version-header', expected: FAIL,\n"
+                       "     reason: the gateway adds it in 4.2, accepted_by: CIO office,\n"
+                       "     expires: 2999-12-31}\n"
+                       "  - {requirement: 'nlgov-adr:/core/uri-version', expected: FAIL,\n"
+                       "     reason: was planned for 2020, accepted_by: CIO office,\n"
+                       "     expires: 2020-12-31}\n")
     res = oup("certify", "--scheme", "nl-gemeente", "--target", target, "--out",
-              tmp_path / "cert", timeout=600)
+              tmp_path / "cert", "--waivers", waivers, timeout=600)
     doc = json.loads((tmp_path / "cert" / "certification.json").read_text("utf-8"))
     pillars = {p["pillar"]: p for p in doc["pillars"]}
     # pygeoapi serves no /v1 path nor API-Version headers (NL ADR MUST rows fail), answers
@@ -34,6 +42,16 @@ def test_certify_nl_gemeente_on_pygeoapi(oup, pygeoapi_url, tmp_path):
     assert {r["profile"] for r in doc["runs"]} == {"nl-api-design-rules-2.1.0",
                                                   "security-baseline", "lock-in"}
     assert doc["profiles"]["lock-in"] == "1.1.0" and doc["scheme_version"] == "1.0.0"
+    # the waived row is named, apart, and no longer among the fixes; the expired one FAILs
+    assert [w["requirement"] for w in doc["waivers"]["waived"]] == [
+        "nlgov-adr:/core/version-header"]
+    assert [w["requirement"] for w in doc["waivers"]["expired"]] == [
+        "nlgov-adr:/core/uri-version"]
+    assert "WAIVED nlgov-adr:/core/version-header until 2999-12-31" in res.stdout
+    assert "waiver expired on 2020-12-31: nlgov-adr:/core/uri-version FAILs again" in res.stdout
+    fixes = {f["requirement"] for f in doc["fixes"]}
+    assert "nlgov-adr:/core/version-header" not in fixes
+    assert "nlgov-adr:/core/uri-version" in fixes or len(fixes) == 5
 
 
 def test_certify_refuses_a_url_and_writes_nothing(oup, tmp_path):

@@ -71,10 +71,10 @@ def assess(scheme: Scheme, runs: dict[str, list[dict[str, Any]]], most: int = 5,
     absent = absent or {}
     for pid, pillar in scheme.pillars.items():
         reports = runs.get(pid, [])
-        outcome, why = absent.get(pid, (pillar_outcome(reports), None))
+        outcome, why = absent.get(pid, ("not-run", None))
         results.append(PillarResult(
-            pillar=pid, title=pillar.title, outcome=outcome if not reports else
-            pillar_outcome(reports), why=why,
+            pillar=pid, title=pillar.title, why=why,
+            outcome=pillar_outcome(reports) if reports else outcome,
             runs=[{"profile": r["run"]["profile"], "version": r["run"]["profile_version"],
                    "outcome": r["summary"]["outcome"], "reason": r["summary"].get("reason")}
                   for r in reports]))

@@ -158,10 +158,10 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
     from datetime import datetime, timezone
 
     from . import __version__
+    from .errors import UsageError
     from .report import staging_dir
     from .scheme import load_scheme
     from .target import dump_target, load_target
-    from .errors import UsageError
     scheme = load_scheme(scheme_ref, [Path(p) for p in profile_paths or []])
     if "://" in target_ref:
         raise UsageError("certify needs a target file naming each interface of the platform "

@@ -142,7 +142,8 @@ def _parser() -> Parser:
     v.add_argument("files", nargs="+")
     sub.add_parser("lint", help="check that checks and profiles agree (IDs, coverage)")
     s = sub.add_parser("schema", help="print or write the JSON Schemas")
-    s.add_argument("--write", metavar="DIR", help="write profile/target/scheme/report schemas to DIR")
+    s.add_argument("--write", metavar="DIR",
+                   help="write profile/target/scheme/report schemas to DIR")
     s.add_argument("which", nargs="?", choices=SCHEMAS)
     rd = sub.add_parser("render", help="re-render report.html and junit.xml from DIR/report.json")
     rd.add_argument("dir")

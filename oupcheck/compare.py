@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .verdicts import PRECEDENCE
 
 
 def read_supplier(folder: Path) -> dict[str, Any]:
@@ -54,11 +55,10 @@ def read_supplier(folder: Path) -> dict[str, Any]:
                      "'oupcheck run' or 'oupcheck certify')", source=str(folder))
 
 
-ORDER = ["FAIL", "ERROR", "INCONCLUSIVE", "PASS", "NOT_APPLICABLE"]
-
-
 def _rank(verdict: str) -> int:
-    return ORDER.index(verdict) if verdict in ORDER else len(ORDER)
+    """How bad a verdict is (verdicts.PRECEDENCE: FAIL first), for the worst of several."""
+    order = [v.value for v in PRECEDENCE]
+    return order.index(verdict) if verdict in order else len(order)
 
 
 def compare(folders: list[Path]) -> dict[str, Any]:

@@ -266,7 +266,7 @@ TRACED = ("http", "mqtt", "tls-probe")  # what a probe sends (a receipt or a loa
 def _trace_split(test: str, ex: "Exchange") -> None:
     from . import verdicts
     led = verdicts._ledger
-    if led is not None and led.assertions and TRACE_SPLIT:
+    if led is not None and led.assertions:
         with open(TRACE_SPLIT, "a", encoding="utf-8") as fh:
             fh.write(f"{test}\t{ex.method} {ex.url[:120]}\t{ex.note or ''}\n")
 

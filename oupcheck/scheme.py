@@ -28,11 +28,6 @@ from .errors import UsageError
 from .profile import ID_PATTERN, SEMVER, Strict, load_profile
 from .resources import root_dir
 
-# interface kinds of target files (target.py) a pillar may apply to; "any" is every interface
-# whose URL is http(s) (the security baseline judges each)
-KINDS = ("ngsi-ld", "ogc-api-features", "sensorthings", "mqtt", "http", "any")
-
-
 class Source(Strict):
     id: str = Field(description="Short key the pillars cite, e.g. 'OASC MIMs'")
     title: str
@@ -51,7 +46,9 @@ class Pillar(Strict):
     also_cites: list[str] = Field(default_factory=list, description="Further sources (ids) the "
                                   "pillar's profiles implement, e.g. the standard a legal "
                                   "obligation names")
-    interface: Literal["ngsi-ld", "ogc-api-features", "sensorthings", "mqtt", "http", "any"]
+    interface: Literal["ngsi-ld", "ogc-api-features", "sensorthings", "mqtt", "http", "any"] = \
+        Field(description="The interface kind (target.py) the pillar applies to; any: every "
+                          "HTTP interface of the target")
     profiles: list[str] = Field(min_length=1, description="The profiles that judge the pillar, "
                                 "pinned as ID@version (the scheme names the version it was "
                                 "agreed on; another version of the profile is an error)")

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from . import yamlsrc
+from .errors import UsageError
 from .profile import Strict
 
 
@@ -55,7 +56,6 @@ def load_waivers(path: str) -> WaiverFile:
     seen: set[str] = set()
     for i, w in enumerate(wf.waivers):
         if w.requirement in seen:
-            from .errors import UsageError
             raise UsageError(f"a second waiver for {w.requirement!r}", source=path,
                              line=yamlsrc.line_for(lines, ("waivers", i)),
                              field=f"waivers[{i}].requirement")

@@ -12,17 +12,7 @@ from pathlib import Path
 from oupcheck.certification import assess
 from oupcheck.scheme import load_scheme
 
-RECORDINGS = Path(__file__).parent / "recordings"
-
-
-def report(name: str) -> dict:
-    return json.loads((RECORDINGS / name / "report.json").read_text("utf-8"))
-
-
-def _nl_runs() -> dict[str, list[dict]]:
-    return {"api-design": [report("nginx-pygeoapi-nl-api-design-rules-2.1.0")],
-            "secure-connection": [report("nginx-pygeoapi-security-baseline")],
-            "lock-in": [report("pygeoapi-lock-in")]}
+from .support.recorded import nl_gemeente_runs as _nl_runs, report
 
 
 def test_nl_gemeente_on_pygeoapi_behind_nginx():

@@ -16,6 +16,7 @@ from oupcheck.profile import load_profile
 
 from .support.cli import CliResult
 from .support.ngsi_fixture import ReferenceServer
+from .support.split import late
 
 PROFILE = "mim1-ngsi-ld"
 N = "ngsi-ld:"
@@ -272,11 +273,9 @@ def test_grammar_fuzzing_of_ngsi_ld_queries(dev, verdicts, lab):
 def test_every_row_probes_first_then_judges_on_every_deviation(lab):
     """Probe, then judge, on the FAIL paths too: on the sound fixture and with each deviation,
     no NGSI-LD check sends a request after its first judgement (OUPCHECK_TRACE_SPLIT)."""
-    late = []
+    found = []
     for dev in ["sound", *sorted(set(CASES)), *ALLOWED]:
         res = lab.run(dev)
         assert any(r["verdict"] == "PASS" for r in res.report["rows"]), dev
-        trace = lab.trace(dev)
-        if trace.is_file():
-            late += [f"{dev}: {line}" for line in trace.read_text("utf-8").splitlines()]
-    assert not late, "\n".join(late[:20])
+        found += [f"{dev}: {line}" for line in late(lab.trace(dev))]
+    assert not found, "\n".join(found[:20])

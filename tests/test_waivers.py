@@ -6,7 +6,6 @@ pygeoapi behind nginx (tests/recordings)."""
 from __future__ import annotations
 
 import copy
-import json
 from datetime import date
 from pathlib import Path
 
@@ -17,16 +16,13 @@ from oupcheck.errors import UsageError
 from oupcheck.scheme import load_scheme
 from oupcheck.waivers import load_waivers
 
-RECORDINGS = Path(__file__).parent / "recordings"
+from .support.recorded import nl_gemeente_runs
+
 TODAY = date(2026, 12, 3)
 
 
 def _runs() -> dict[str, list[dict]]:
-    def rep(n):
-        return json.loads((RECORDINGS / n / "report.json").read_text("utf-8"))
-    runs = {"api-design": [rep("nginx-pygeoapi-nl-api-design-rules-2.1.0")],
-            "secure-connection": [rep("nginx-pygeoapi-security-baseline")],
-            "lock-in": [rep("pygeoapi-lock-in")]}
+    runs = nl_gemeente_runs()
     # the counterfactual of a secure connection without undecided rows, so that API design
     # alone decides the level
     sec = runs["secure-connection"][0]

@@ -197,9 +197,9 @@ class FeaturesAPI:
     def selection_answered(self, ex: Exchange, cid: str, asked: str, refused: str,
                            label: str = "") -> dict:
         """The judgement of a row whose parameter value must be accepted: the items request
-        with ``asked`` (e.g. "with bbox=…"; ``label``: "with bbox") is answered 200 (else FAIL with ``refused`` and the
-        status); that the answer is a FeatureCollection is fc-response's (a precondition here).
-        The FeatureCollection."""
+        with ``asked`` (e.g. "with bbox=…"; ``label``: "with bbox") is answered 200 (else FAIL
+        with ``refused`` and the status); that the answer is a FeatureCollection is
+        fc-response's (a precondition here). The FeatureCollection."""
         from .checks import status_text
         expect(ex.status == 200, f"{refused}: {status_text(ex.status)}", expected=200,
                actual=ex.status, evidence=ex)

@@ -17,7 +17,7 @@ def test_geojson_media_types(oaf):
     paths = ("", "conformance", "collections", f"collections/{c['id']}")
     oaf.each(lambda path: oaf.get(path, accept=JSON), paths)
     if fid is not None:
-        oaf.get(f"collections/{c['id']}/items/{fid}", accept=GEOJSON)
+        oaf.feature(c["id"], fid)
     # judge
     ex, doc = oaf.items_doc(c["id"], accept=GEOJSON, limit=2)
     expect(media(ex.content_type) == GEOJSON,
@@ -26,7 +26,7 @@ def test_geojson_media_types(oaf):
     n = 1
     feats = doc.get("features") or []
     if feats and isinstance(feats[0], dict) and "id" in feats[0]:
-        one = oaf.get(f"collections/{c['id']}/items/{feats[0]['id']}", accept=GEOJSON)
+        one = oaf.feature(c["id"], feats[0]["id"])
         expect(one.status == 200, f"feature {feats[0]['id']}: HTTP {one.status} (judged by "
                "/req/core/f-success)", evidence=one, pre=True)
         expect(media(one.content_type) == GEOJSON,
@@ -51,8 +51,7 @@ def test_geojson_content(oaf):
     pages = oaf.each(lambda c: oaf.items(c["id"], accept=GEOJSON, limit=limit), cols)
     firsts = [(c["id"], oaf.first_feature_id(done.value)) for c, done in zip(cols, pages)
               if done.exc is None]
-    oaf.each(lambda cf: oaf.get(f"collections/{cf[0]}/items/{cf[1]}", accept=GEOJSON),
-             [cf for cf in firsts if cf[1] is not None])
+    oaf.each(lambda cf: oaf.feature(*cf), [cf for cf in firsts if cf[1] is not None])
     # judge
     for c in cols:
         ex = oaf.items(c["id"], accept=GEOJSON, limit=limit)
@@ -66,7 +65,7 @@ def test_geojson_content(oaf):
         if not feats or "id" not in feats[0]:
             continue
         fid = str(feats[0]["id"])
-        one = oaf.get(f"collections/{c['id']}/items/{fid}", accept=GEOJSON)
+        one = oaf.feature(c["id"], fid)
         fdoc = oaf.ok_json(one, f"feature {fid}", pre=True, owner="/req/core/f-success")
         problem = feature_problem(fdoc)
         expect(problem is None, f"feature {fid} is not a GeoJSON Feature: {problem}",

@@ -73,7 +73,8 @@ def test_datetime_selects_matching_features(oaf):
     when = {str(f.get("id")): parse_rfc3339((f.get("properties") or {}).get(prop))
             for f in everything.features}
     timed = sum(1 for t in when.values() if t)
-    halves = ((f"../{rfc3339(mid)}", lambda t: t <= mid), (f"{rfc3339(mid)}/..", lambda t: t >= mid))
+    halves = ((f"../{rfc3339(mid)}", lambda t: t <= mid),
+              (f"{rfc3339(mid)}/..", lambda t: t >= mid))
     # an instant selects the feature observed at that instant
     some = next(((i, t) for i, t in when.items() if t), None)
     limit = oaf.p("page_limit", 10)

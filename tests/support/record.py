@@ -3,8 +3,9 @@
     .venv/bin/python -m tests.support.record [NAME ...]
 
 starts each real platform on 127.0.0.1 (pygeoapi, nginx before it, Mosquitto, amqtt,
-django-ogc-sensorthings, Scorpio), runs its profile with one request at a time (``--polite``: the evidence ids are then in a fixed
-order), and keeps the run in ``tests/recordings/NAME/``:
+django-ogc-sensorthings, Scorpio), runs its profile with one request at a time
+(``--polite``: the evidence ids are then in a fixed order), and keeps the run in
+``tests/recordings/NAME/``:
 
 - ``evidence.jsonl.gz``: every exchange with its full body (``body_stored``); the 64 KiB
   excerpt and the curl line are left out where the full body is kept (replay derives the

@@ -52,6 +52,12 @@ def lint(extra_profile_paths: list[Path] | None = None) -> list[str]:
         # SLO and capacity rows of a load profile are judged by the load engine
         by_load = set(prof.load.slos) | {prof.load.capacity} if prof.load else set()
         for rid, req in prof.requirements.items():
+            # the certification report reads these to a city officer, in both its languages
+            missing = [k for k in ("title", "title_nl", "next_step", "next_step_nl")
+                       if not getattr(req, k)]
+            if missing:
+                problems.append(f"{prof.id}: {rid}: no {', '.join(missing)} (the readable "
+                                f"report needs them)")
             if rid in by_load:
                 continue
             if req.testable and rid not in covered:

@@ -70,6 +70,12 @@ class Requirement(Strict):
     clause: str
     level: Level
     statement: str = Field(description="The normative sentence (quoted or closely paraphrased)")
+    title: str | None = Field(default=None, max_length=90, description="What the requirement "
+                              "asks, in plain words for a city officer (a few words)")
+    title_nl: str | None = Field(default=None, max_length=90, description="The title in Dutch")
+    next_step: str | None = Field(default=None, description="What a supplier whose platform "
+                                  "FAILs this row must change, in plain words")
+    next_step_nl: str | None = Field(default=None, description="The next step in Dutch")
     conformance_class: str | None = Field(
         default=None, description="URI of an entry in 'conformance_classes'")
     testable: bool = Field(default=True, description="false: not black-box testable (give reason)")

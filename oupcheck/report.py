@@ -46,8 +46,12 @@ class Row(BaseModel):
     """One requirement of the profile, with its combined verdict."""
     requirement: str
     title: str | None = None
+    title_nl: str | None = None
+    next_step: str | None = Field(default=None, description="What to change when it FAILs")
+    next_step_nl: str | None = None
     standard: str
     standard_version: str
+    standard_url: str | None = None
     clause: str
     level: Literal["MUST", "SHOULD", "MAY"]
     conformance_class: str | None
@@ -606,6 +610,8 @@ def row_base(profile: Any, rid: str) -> dict[str, Any]:
     """The fields every report row of requirement ``rid`` carries from the profile."""
     req = profile.requirements[rid]
     std = profile.standards[req.standard]
-    return dict(requirement=rid, standard=std.id, standard_version=std.version,
-                clause=req.clause, level=req.level.value,
+    return dict(requirement=rid, title=req.title, title_nl=req.title_nl,
+                next_step=req.next_step, next_step_nl=req.next_step_nl, standard=std.id,
+                standard_version=std.version, standard_url=std.url, clause=req.clause,
+                level=req.level.value,
                 conformance_class=req.conformance_class, statement=req.statement)

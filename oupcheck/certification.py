@@ -147,10 +147,14 @@ def plan(scheme: Scheme, target: Any) -> tuple[list[tuple[str, str, Any]],
 
 def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
             profile_paths: list[str] | None = None, data_dirs: list[str] | None = None,
-            waivers_file: str | None = None) -> int:
+            waivers_file: str | None = None, lang: str = "en",
+            key_file: str | None = None) -> int:
     """Run every applicable profile of the scheme (each in its own process, its report in
     OUT/runs/), judge the certification, and write OUT/certification.json; the folder appears
-    only when complete. Exit 0: a level is reached; 1: none (a MUST fails); 3: undecided."""
+    only when complete, with the readable report (certification.html and .pdf in ``lang``),
+    the evidence bundle (runs/ and profiles/ with manifest.json), badge.svg and
+    certificate.json, signed into certificate.jws with ``key_file``. Exit 0: a level is
+    reached; 1: none (a MUST fails); 3: undecided."""
     import os
     import shutil
     import subprocess
@@ -168,6 +172,9 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
                          "with its kind ('oupcheck discover URL --out target.yaml' writes one)",
                          source=target_ref, field="--target")
     target = load_target(target_ref)
+    if key_file:  # a bad key is a usage error before anything runs
+        from .certificate import _load_key
+        _load_key(key_file, private=True)
     waivers = None
     if waivers_file:
         from .waivers import load_waivers
@@ -216,6 +223,7 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
                "profiles": scheme.profile_versions, "runs": done, **a.model_dump(mode="json")}
         (staging / "certification.json").write_text(
             json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        pdf_note = finish(staging, doc, scheme, profile_paths, lang, key_file)
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)
@@ -234,7 +242,54 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
     for lv in a.standing.levels:
         if lv.verdict != "reached":
             lines.append(f"  {lv.level}: {lv.verdict}: " + "; ".join(lv.reasons[:3]))
+    if pdf_note:
+        lines.append(f"  no PDF: {pdf_note}")
+    lines.append(f"Report: {out / 'certification.html'}" + ("" if pdf_note else
+                 " (certification.pdf)") + f"; certificate: {out / 'certificate.json'}"
+                 + (" signed in certificate.jws" if key_file else " (not signed: no --sign-key)"))
     print("\n".join(lines) + f"\nCertification: {out / 'certification.json'}")
     if reached:
         return 0
     return 3 if a.standing.levels[0].verdict == "undecided" else 1
+
+
+def finish(folder: Path, doc: dict[str, Any], scheme: Scheme, profile_paths: list[str] | None,
+           lang: str, key_file: str | None) -> str | None:
+    """Everything a certification folder holds beside certification.json: the profile and
+    scheme files used (profiles/), the manifest of the evidence bundle, the HTML and PDF
+    report, the badge, and the (signed) certificate. Returns why no PDF was written, if not."""
+    import shutil
+
+    from oupcheck.reports.certification import render_certification, write_pdf
+
+    from .certificate import BADGE, badge_svg, certificate_doc, sign, write_manifest
+    from .profile import load_profile
+    extra = [Path(p) for p in profile_paths or []]
+    used: dict[str, Path] = {}
+    pdir = folder / "profiles"
+    pdir.mkdir(exist_ok=True)
+    sfile = pdir / f"scheme-{scheme.id}-{scheme.version}.yaml"
+    shutil.copyfile(scheme.source, sfile)
+    used[f"scheme:{scheme.id}@{scheme.version}"] = sfile
+    for run in doc["runs"]:
+        for ref in load_profile(run["profile"], extra).lineage:
+            if ref in used:
+                continue
+            prof = load_profile(ref.split("@", 1)[0], extra)
+            dest = pdir / f"{prof.id}-{prof.version}.yaml"
+            shutil.copyfile(prof.source, dest)
+            used[ref] = dest
+    write_manifest(folder)
+    html = render_certification(doc, folder, lang, scheme)
+    (folder / "certification.html").write_text(html, encoding="utf-8")
+    pdf_note = None
+    try:
+        write_pdf(html, folder / "certification.pdf", folder)
+    except (ImportError, OSError) as exc:  # WeasyPrint needs Pango (Debian libpango-1.0-0)
+        pdf_note = f"WeasyPrint could not run ({str(exc).splitlines()[0][:160]})"
+    st = doc["standing"]
+    (folder / BADGE).write_text(badge_svg(
+        scheme.id, scheme.version, st["reached"], bool(doc.get("reached_with_waivers")),
+        bool(st["levels"]) and st["levels"][0]["verdict"] == "undecided"), encoding="utf-8")
+    sign(folder, certificate_doc(folder, doc, used), key_file)
+    return pdf_note

@@ -122,6 +122,21 @@ def _parser() -> Parser:
     ce.add_argument("--quiet", action="store_true", help="no line per run")
     ce.add_argument("--waivers", default=None, metavar="FILE", help="the platform's waivers "
                     "(accepted FAILs with reason, who accepted them and an expiry date)")
+    ce.add_argument("--lang", choices=("en", "nl"), default="en", help="language of the "
+                    "readable report (certification.html and .pdf)")
+    ce.add_argument("--sign-key", default=None, metavar="KEY", help="Ed25519 private key "
+                    "('oupcheck keys new'): certificate.json is signed into certificate.jws")
+
+    ks = sub.add_parser("keys", help="signing keys for certificates")
+    ksub = ks.add_subparsers(dest="keys_command", required=True)
+    kn = ksub.add_parser("new", help="write a new Ed25519 key pair (NAME.key, NAME.pub)")
+    kn.add_argument("--out", default=".", help="folder for the key pair (default: here)")
+    kn.add_argument("--name", default="oupcheck-signing", help="file name of the pair")
+
+    vf = sub.add_parser("verify", help="check a certification folder: the signature of its "
+                                       "certificate and every byte of its report and evidence")
+    vf.add_argument("dir", help="the --out folder of 'oupcheck certify'")
+    vf.add_argument("--key", required=True, help="the signer's public key (PEM)")
 
     ea = sub.add_parser("earl", help="write a run's report as W3C EARL (Turtle), for other "
                                      "conformance tooling")
@@ -545,10 +560,36 @@ def cmd_certify(args: argparse.Namespace) -> int:
     try:
         return certify(args.scheme, args.target, Path(args.out), quiet=args.quiet,
                        profile_paths=args.profile_path, data_dirs=args.data_dir,
-                       waivers_file=args.waivers)
+                       waivers_file=args.waivers, lang=args.lang,
+                       key_file=args.sign_key)
     except RuntimeError as exc:  # a run of the certification broke: nothing was written
         print(f"oupcheck: error: certification stopped: {exc}", file=sys.stderr)
         return EXIT_UNDECIDED
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from .certificate import key_id, new_keys
+    key, pub = new_keys(Path(args.out), args.name)
+    from cryptography.hazmat.primitives import serialization
+    kid = key_id(serialization.load_pem_public_key(pub.read_bytes()))
+    print(f"private key: {key} (keep it secret); public key: {pub} (give it to whoever "
+          f"verifies); key id {kid}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .certificate import verify
+    problems = verify(Path(args.dir), args.key)
+    for p in problems:
+        print(f"oupcheck verify: {p}")
+    if problems:
+        print(f"NOT VERIFIED: {len(problems)} problem(s) in {args.dir}")
+        return 1
+    doc = json.loads((Path(args.dir) / "certificate.json").read_text("utf-8"))
+    print(f"VERIFIED: {doc['scheme']} {doc['scheme_version']}, {doc['target']}, level "
+          f"{doc['level'] or 'none'}; signature, report, {len(doc['profiles'])} profile files "
+          f"and {doc['evidence_bundle']['files']} evidence files unchanged")
+    return 0
 
 
 def cmd_earl(args: argparse.Namespace) -> int:
@@ -689,7 +730,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
             "validate": cmd_validate, "schemes": cmd_schemes, "certify": cmd_certify,
-            "earl": cmd_earl, "compare": cmd_compare, "lint": cmd_lint,
+            "earl": cmd_earl, "keys": cmd_keys, "verify": cmd_verify, "compare": cmd_compare, "lint": cmd_lint,
             "schema": cmd_schema, "render": cmd_render,
             "export": cmd_export, "roundtrip": cmd_roundtrip, "load": cmd_load,
             "load-worker": cmd_load_worker,

@@ -9,49 +9,139 @@ import json
 import pytest
 
 
+OGC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/req/core/"
+
+
+@pytest.fixture
+def bundled(pygeoapi_url, mosquitto_url, shared_data, tmp_path):
+    """The bundled platforms, each started on 127.0.0.1: real pygeoapi behind a real nginx TLS
+    front (Debian), real Mosquitto (Debian) with its AsyncAPI document, and the labelled
+    reference NGSI-LD fixture (in-repo; no NGSI-LD broker installs here) seeded with the Smart
+    Data Models examples that validate. One target file names them all."""
+    from oupcheck.platforms import certs, nginx
+    from oupcheck.platforms.static import StaticFiles
+    from oupcheck.resources import root_dir
+
+    from .support import sdm
+    from .support.ngsi_fixture import ReferenceServer
+    ca = certs.make_ca(tmp_path)
+    front = nginx.NginxFront(nginx.GOOD, tmp_path, pygeoapi_url, ca=ca).start()
+    docs = StaticFiles(root_dir("fixtures") / "asyncapi").start()
+    ref = ReferenceServer(shared_data)
+    try:
+        sdm.seed(ref.url + "sound", [sdm.example(shared_data, m) for m in sdm.MODELS
+                                     if m != "AirQualityObserved"])
+        target = tmp_path / "platforms.yaml"
+        target.write_text(
+            "name: bundled platforms (pygeoapi behind nginx, Mosquitto, NGSI-LD reference "
+            "fixture)\n"
+            "writes_allowed: true\n"
+            f"plain_http_url: '{front.http_url}'\n"
+            f"tls: {{ca_file: '{ca[0]}'}}\n"
+            "interfaces:\n"
+            f"  - {{kind: ogc-api-features, url: '{front.url}'}}\n"
+            f"  - {{kind: mqtt, url: '{mosquitto_url}', description: "
+            f"'{docs.url}demo-events.yaml'}}\n"
+            f"  - {{kind: ngsi-ld, url: '{ref.url}sound/'}}\n")
+        yield target
+    finally:
+        ref.stop()
+        docs.stop()
+        front.stop()
+
+
 @pytest.mark.slow
-def test_certify_nl_gemeente_on_pygeoapi(oup, pygeoapi_url, tmp_path):
-    target = tmp_path / "target.yaml"
-    target.write_text(f"name: bundled pygeoapi\ninterfaces:\n"
-                      f"  - {{kind: ogc-api-features, url: '{pygeoapi_url}'}}\n")
+def test_certify_oup_core_on_the_bundled_platforms(oup, bundled, tmp_path):
+    """issue 14: oup-core on every bundled platform at once, with the report looked at in a
+    real browser and as PDF page images, signed and verified, with waivers."""
+    from oupcheck.certificate import new_keys
+
+    from .support.readable import browser_problems, pdf_problems
+    key, pub = new_keys(tmp_path / "keys")
     waivers = tmp_path / "waivers.yaml"  # one failing row accepted for now, one long expired
-    waivers.write_text("platform: bundled pygeoapi\nwaivers:\n"
-                       "  - {requirement: 'nlgov-adr:/core/version-header', expected: FAIL,\n"
-                       "     reason: the gateway adds it in 4.2, accepted_by: CIO office,\n"
+    waivers.write_text("platform: bundled platforms\nwaivers:\n"
+                       f"  - {{requirement: '{OGC}fc-numberReturned', expected: FAIL,\n"
+                       "     reason: pygeoapi 0.22 counts the page, accepted_by: CIO office,\n"
                        "     expires: 2999-12-31}\n"
-                       "  - {requirement: 'nlgov-adr:/core/uri-version', expected: FAIL,\n"
+                       f"  - {{requirement: '{OGC}query-param-unknown', expected: FAIL,\n"
                        "     reason: was planned for 2020, accepted_by: CIO office,\n"
                        "     expires: 2020-12-31}\n")
-    res = oup("certify", "--scheme", "nl-gemeente", "--target", target, "--out",
-              tmp_path / "cert", "--waivers", waivers, timeout=600)
-    doc = json.loads((tmp_path / "cert" / "certification.json").read_text("utf-8"))
+    out = tmp_path / "cert"
+    res = oup("certify", "--scheme", "oup-core", "--target", bundled, "--out", out,
+              "--waivers", waivers, "--sign-key", key, timeout=900)
+    doc = json.loads((out / "certification.json").read_text("utf-8"))
     pillars = {p["pillar"]: p for p in doc["pillars"]}
-    # pygeoapi serves no /v1 path nor API-Version headers (NL ADR MUST rows fail), answers
-    # over plain HTTP (the TLS rows of the security baseline fail), and lets its data go
-    assert pillars["api-design"]["outcome"] == "not-conformant"
-    assert pillars["secure-connection"]["outcome"] == "not-conformant"
+    print(res.stdout, json.dumps({p: v["outcome"] for p, v in pillars.items()}))
+    runs = {r["report"].split("/")[1]: json.loads((out / r["report"]).read_text("utf-8"))
+            for r in doc["runs"]}  # NN-pillar-profile: the run's folder
+    rows = {k[3:] if not k[3:].startswith("security") else k: {
+        row["requirement"]: row for row in v["rows"]} for k, v in runs.items()}
+    # what pygeoapi, nginx, Mosquitto and the fixture really do:
+    # - pygeoapi accepts unknown and invalid query parameters, and its numberReturned counts
+    #   the limit, not the page (real OGC API Features MUST deviations): places fails;
+    # - the NGSI-LD fixture is the reference, seeded with valid Smart Data Models entities;
+    assert pillars["places"]["outcome"] == "not-conformant"
+    assert rows["places-ogc-api-features-1"][f"{OGC}query-param-invalid"]["verdict"] == "FAIL"
+    assert pillars["context-information"]["outcome"] == "conformant"
+    assert pillars["data-models"]["outcome"] == "conformant"
+    # - Mosquitto keeps its AsyncAPI document's promises, but the fixture publishes no API
+    #   description (the inventory row names what would decide it): open protocols undecided;
+    assert pillars["open-protocols"]["outcome"] == "incomplete"
+    inv = rows["open-protocols-open-protocols"]["inventory:machine-readable-description"]
+    assert inv["verdict"] == "INCONCLUSIVE" and "interfaces[].description" in inv["message"]
+    # - the security baseline runs on both HTTP interfaces: behind nginx every TLS row PASSes
+    #   and only the rows that need identities stay open; the fixture, on plain HTTP,
+    #   accepts an unauthenticated write (it has no access control at all);
+    assert pillars["security"]["outcome"] == "not-conformant"
+    sec = [k for k in rows if k[3:].startswith("security")]
+    assert len(sec) == 2
+    assert {rows[k]["ncsc-tls:versions"]["verdict"] for k in sec} == {"PASS", "INCONCLUSIVE"}
+    assert sorted(rows[k]["owasp-api:API2-unauthenticated-writes"]["verdict"] for k in sec) == [
+        "FAIL", "PASS"]
+    # - load is not allowed by the target file: capacity is not run, so volledig is out.
     assert pillars["lock-in"]["outcome"] == "conformant" and doc["lockin_risk"] is not None
+    assert pillars["capacity"]["outcome"] == "not-run" and "allows_load" in pillars[
+        "capacity"]["why"]
     assert doc["standing"]["reached"] is None and res.code == 1, res.stdout + res.stderr
-    assert "nl-gemeente 1.0.0: no level reached" in res.stdout
-    assert 0 < len(doc["fixes"]) <= 5 and doc["fixes"][0]["pillar"] in ("api-design",
-                                                                        "secure-connection")
-    # every run's own report is kept beside it, and named
+    assert "oup-core 1.0.0: no level reached" in res.stdout
+    assert {(r["pillar"], r["profile"]) for r in doc["runs"]} == {
+        ("context-information", "mim1-ngsi-ld"), ("data-models", "mim2-data-models"),
+        ("places", "ogc-api-features-1"), ("security", "security-baseline"),
+        ("open-protocols", "open-protocols"), ("lock-in", "lock-in")}
+    assert sum(r["pillar"] == "security" for r in doc["runs"]) == 2  # both HTTP interfaces
     for run in doc["runs"]:
-        report = json.loads((tmp_path / "cert" / run["report"]).read_text("utf-8"))
+        report = json.loads((out / run["report"]).read_text("utf-8"))
         assert report["summary"]["outcome"] == run["outcome"]
-    assert {r["profile"] for r in doc["runs"]} == {"nl-api-design-rules-2.1.0",
-                                                  "security-baseline", "lock-in"}
-    assert doc["profiles"]["lock-in"] == "1.1.0" and doc["scheme_version"] == "1.0.0"
-    # the waived row is named, apart, and no longer among the fixes; the expired one FAILs
-    assert [w["requirement"] for w in doc["waivers"]["waived"]] == [
-        "nlgov-adr:/core/version-header"]
+    # waivers: the waived row is named, apart, and out of the fixes; the expired one FAILs
+    assert [w["requirement"] for w in doc["waivers"]["waived"]] == [f"{OGC}fc-numberReturned"]
     assert [w["requirement"] for w in doc["waivers"]["expired"]] == [
-        "nlgov-adr:/core/uri-version"]
-    assert "WAIVED nlgov-adr:/core/version-header until 2999-12-31" in res.stdout
-    assert "waiver expired on 2020-12-31: nlgov-adr:/core/uri-version FAILs again" in res.stdout
-    fixes = {f["requirement"] for f in doc["fixes"]}
-    assert "nlgov-adr:/core/version-header" not in fixes
-    assert "nlgov-adr:/core/uri-version" in fixes or len(fixes) == 5
+        f"{OGC}query-param-unknown"]
+    assert f"WAIVED {OGC}fc-numberReturned until 2999-12-31" in res.stdout
+    fixes = [f["requirement"] for f in doc["fixes"]]
+    assert 0 < len(fixes) <= 5 and f"{OGC}fc-numberReturned" not in fixes
+    # the readable report shows exactly what certification.json says, in a real browser and
+    # on paper, with every anchor resolving and nothing wider than the page
+    problems, facts = browser_problems(out)
+    assert problems == [], problems
+    assert facts["rows"] > 200
+    html = (out / "certification.html").read_text("utf-8")
+    assert html.count('class="row-PASS"') > 100 and "Evidence (" in html
+    assert 'data-verdict="WAIVED"' in html
+    problems, pages = pdf_problems(out, ["Overall: No level reached", "does not meet"],
+                                   save_first=tmp_path / "page1.png")
+    assert problems == [] and pages > 5, problems
+    # the certificate: verified, and any changed byte is found
+    ok = oup("verify", out, "--key", pub)
+    assert ok.code == 0 and "VERIFIED: oup-core 1.0.0" in ok.stdout, ok.describe()
+    cert = json.loads((out / "certificate.json").read_text("utf-8"))
+    assert cert["waived"][0]["requirement"] == f"{OGC}fc-numberReturned"
+    assert cert["pillars"] == {p: v["outcome"] for p, v in pillars.items()}
+    evidence = sorted((out / "runs").rglob("evidence.jsonl"))[0]
+    data = bytearray(evidence.read_bytes())
+    data[len(data) // 3] ^= 1
+    evidence.write_bytes(bytes(data))
+    bad = oup("verify", out, "--key", pub)
+    assert bad.code == 1 and evidence.relative_to(out).as_posix() + ": changed" in bad.stdout
 
 
 def test_certify_refuses_a_url_and_writes_nothing(oup, tmp_path):

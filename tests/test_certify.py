@@ -98,6 +98,13 @@ def test_certify_oup_core_on_the_bundled_platforms(oup, bundled, tmp_path):
     assert {rows[k]["ncsc-tls:versions"]["verdict"] for k in sec} == {"PASS", "INCONCLUSIVE"}
     assert sorted(rows[k]["owasp-api:API2-unauthenticated-writes"]["verdict"] for k in sec) == [
         "FAIL", "PASS"]
+    # NGSI-LD has no landing page: the header rows judge GET /ngsi-ld/v1/types, where the
+    # fixture (Python's http.server) names its software version and sends no nosniff
+    broker = next(k for k in sec if "/sound/" in runs[k]["run"]["target_url"])
+    for rid in ("oshp:no-version-disclosure", "oshp:x-content-type-options"):
+        assert rows[broker][rid]["verdict"] == "FAIL", rows[broker][rid]
+    evidence = (out / "runs" / broker / "evidence.jsonl").read_text("utf-8")
+    assert "/sound/ngsi-ld/v1/types" in evidence
     # - load is not allowed by the target file: capacity is not run, so volledig is out.
     assert pillars["lock-in"]["outcome"] == "conformant" and doc["lockin_risk"] is not None
     assert pillars["capacity"]["outcome"] == "not-run" and "allows_load" in pillars[

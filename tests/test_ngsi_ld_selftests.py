@@ -279,3 +279,31 @@ def test_every_row_probes_first_then_judges_on_every_deviation(lab):
         assert any(r["verdict"] == "PASS" for r in res.report["rows"]), dev
         found += [f"{dev}: {line}" for line in late(lab.trace(dev))]
     assert not found, "\n".join(found[:20])
+
+
+def test_security_headers_of_a_broker_are_judged_on_its_types_list(lab, tmp_path):
+    """NGSI-LD defines no landing page (a broker's base answers 404), so security-baseline's
+    header rows judge GET /ngsi-ld/v1/types (5.7.5). The fixture alone (Python's http.server)
+    FAILs them; behind the good nginx front, which adds the headers, they PASS."""
+    from oupcheck.platforms import certs, nginx
+    rows = ["oshp:x-content-type-options", "oshp:frame-ancestors",
+            "oshp:no-version-disclosure", "owasp-api:API8-trace-disabled"]
+    only = [a for rid in rows for a in ("--only", rid)]
+    bare = lab.oup("run", "--profile", "security-baseline", "--target",
+                   lab.target("sound", False), "--out", tmp_path / "bare", "--quiet", *only)
+    assert [bare.row(r)["verdict"] for r in rows] == ["FAIL", "FAIL", "FAIL", "PASS"], \
+        bare.describe()
+    assert bare.row("oshp:x-content-type-options")["evidence"]
+    ca = certs.make_ca(tmp_path)
+    with nginx.NginxFront(nginx.GOOD, tmp_path, lab.url, ca=ca) as front:
+        target = tmp_path / "front.yaml"
+        target.write_text(json.dumps({"name": "fixture behind nginx", "interfaces": [
+            {"kind": "ngsi-ld", "url": front.url + "sound/"}], "tls": {"ca_file": str(ca[0])}}))
+        good = lab.oup("run", "--profile", "security-baseline", "--target", target, "--out",
+                       tmp_path / "front", "--quiet", *only)
+    assert [good.row(r)["verdict"] for r in rows] == ["PASS"] * 4, good.describe()
+    for out in ("bare", "front"):
+        lines = (tmp_path / out / "evidence.jsonl").read_text("utf-8").splitlines()
+        urls = [e["request"]["url"] for e in map(json.loads, lines)
+                if (e.get("note") or "").startswith("API root")]
+        assert urls and all(u.endswith("/sound/ngsi-ld/v1/types") for u in urls), urls

@@ -13,6 +13,12 @@ from oupcheck.evidence import Exchange
 from oupcheck.tlsscan import ScanResult, load_recorded, replayed_scan, scan
 from oupcheck.verdicts import Inconclusive
 
+# Where an interface kind answers with a document at its root. NGSI-LD (ETSI GS CIM 009)
+# defines no landing page: its base answers 404 on a conformant broker, so the header rows
+# judge the list of available entity types (5.7.5, GET /ngsi-ld/v1/types), which every
+# broker serves without a query; the other kinds have a landing page at their root.
+API_DOCUMENT = {"ngsi-ld": "ngsi-ld/v1/types"}
+
 # what a user can do when the API root does not answer (the control of the HTTP-level rows)
 DECIDE_ROOT = ("give the URL of the API's root (its landing page, which answers 2xx with a "
                "document) as the target")
@@ -42,11 +48,17 @@ class Endpoint:
     def base(self) -> str:
         return self.url if self.url.endswith("/") else self.url + "/"
 
+    @property
+    def api_url(self) -> str:
+        """The URL whose answer the header, CORS and TRACE rows judge: the API root, or for a
+        kind without a landing page the document it always serves (API_DOCUMENT)."""
+        return self.base + API_DOCUMENT.get(self.run.interface.kind, "")
+
     def api_root(self, http: Any) -> Exchange:
         """The API root (landing page) as the interface's client sees it, fetched once per run
         and cited by every row that judges it."""
         if self._root is None:
-            self._root = http.get(self.base, accept="application/json",
+            self._root = http.get(self.api_url, accept="application/json",
                                   note="API root (headers are judged here; the control that "
                                        "the API answers at all)")
         else:

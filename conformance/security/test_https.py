@@ -155,9 +155,9 @@ def test_no_stack_traces_in_errors(endpoint, http):
 @requirement("owasp-api:API8-cors-credentials")
 def test_cors_not_open_with_credentials(endpoint, http):
     _root(endpoint, http, "CORS")
-    exs = [http.get(endpoint.base, accept="application/json", headers={"Origin": FOREIGN_ORIGIN},
+    exs = [http.get(endpoint.api_url, accept="application/json", headers={"Origin": FOREIGN_ORIGIN},
                     note="cross-origin GET from a foreign origin"),
-           http.request("OPTIONS", endpoint.base, auth=False, note="CORS preflight",
+           http.request("OPTIONS", endpoint.api_url, auth=False, note="CORS preflight",
                         headers={"Origin": FOREIGN_ORIGIN,
                                  "Access-Control-Request-Method": "GET",
                                  "Access-Control-Request-Headers": "authorization"})]
@@ -175,7 +175,7 @@ def test_cors_not_open_with_credentials(endpoint, http):
 def test_trace_disabled(endpoint, http):
     _root(endpoint, http, "which methods it serves")
     marker = f"oupcheck-trace-{uuid.uuid4().hex[:8]}"
-    ex = http.request("TRACE", endpoint.base, auth=False, headers={"X-Oupcheck-Echo": marker},
+    ex = http.request("TRACE", endpoint.api_url, auth=False, headers={"X-Oupcheck-Echo": marker},
                       note="TRACE must not be served")
     echoed = marker in (ex.body_excerpt or "")
     expect(not (200 <= ex.status < 300) and not echoed, "TRACE is enabled",

@@ -4,6 +4,10 @@
   oupcheck demo                                            certify the bundled pygeoapi
   oupcheck load --profile ID --target URL|FILE --out DIR  step-load capacity search, SLO rows
   oupcheck discover URL [--out FILE]                       write a target file
+  oupcheck certify --scheme ID --target FILE --out DIR     certify a platform against a scheme
+      [--lang en|nl] [--waivers FILE] [--sign-key KEY]     (report, evidence bundle, certificate)
+  oupcheck keys new [--out DIR] | verify DIR --key PUB     sign and check certificates
+  oupcheck compare DIR DIR... --out DIR | earl RUN_DIR     suppliers side by side; W3C EARL
   oupcheck profiles | validate FILE... | lint | schema | render DIR
 
 Exit codes: 0 conformant (every applicable MUST row PASSes), 1 not conformant (a MUST row

@@ -69,7 +69,7 @@ def new_keys(out: Path, name: str = "oupcheck-signing") -> tuple[Path, Path]:
     return key_path, pub_path
 
 
-def _load_key(path: str, private: bool) -> Any:
+def load_key(path: str, private: bool) -> Any:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                                    Ed25519PublicKey)
@@ -153,7 +153,7 @@ def sign(folder: Path, doc: dict[str, Any], key_file: str | None) -> None:
     if not key_file:
         return
     import jwt
-    key = _load_key(key_file, private=True)
+    key = load_key(key_file, private=True)
     token = jwt.api_jws.PyJWS().encode(
         data, key, algorithm="EdDSA",
         headers={"kid": key_id(key.public_key()), "typ": JWS_TYPE, "cty": "application/json"})
@@ -168,7 +168,7 @@ def verify(folder: Path, pub_file: str) -> list[str]:
     if not (folder / CERTIFICATE).is_file():
         raise UsageError("no certificate.json here (is it a certification folder?)",
                          source=str(folder), field="DIR")
-    key = _load_key(pub_file, private=False)
+    key = load_key(pub_file, private=False)
     problems: list[str] = []
     raw = (folder / CERTIFICATE).read_bytes()
     sig = folder / SIGNATURE

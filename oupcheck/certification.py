@@ -173,8 +173,8 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
                          source=target_ref, field="--target")
     target = load_target(target_ref)
     if key_file:  # a bad key is a usage error before anything runs
-        from .certificate import _load_key
-        _load_key(key_file, private=True)
+        from .certificate import load_key
+        load_key(key_file, private=True)
     waivers = None
     if waivers_file:
         from .waivers import load_waivers
@@ -244,9 +244,9 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
             lines.append(f"  {lv.level}: {lv.verdict}: " + "; ".join(lv.reasons[:3]))
     if pdf_note:
         lines.append(f"  no PDF: {pdf_note}")
+    signed = " signed in certificate.jws" if key_file else " (not signed: no --sign-key)"
     lines.append(f"Report: {out / 'certification.html'}" + ("" if pdf_note else
-                 " (certification.pdf)") + f"; certificate: {out / 'certificate.json'}"
-                 + (" signed in certificate.jws" if key_file else " (not signed: no --sign-key)"))
+                 " (certification.pdf)") + f"; certificate: {out / 'certificate.json'}{signed}")
     print("\n".join(lines) + f"\nCertification: {out / 'certification.json'}")
     if reached:
         return 0
@@ -285,8 +285,10 @@ def finish(folder: Path, doc: dict[str, Any], scheme: Scheme, profile_paths: lis
     pdf_note = None
     try:
         write_pdf(html, folder / "certification.pdf", folder)
-    except (ImportError, OSError) as exc:  # WeasyPrint needs Pango (Debian libpango-1.0-0)
-        pdf_note = f"WeasyPrint could not run ({str(exc).splitlines()[0][:160]})"
+    except Exception as exc:  # noqa: BLE001 - the PDF is a rendering; the record stands
+        # (WeasyPrint needs Pango, Debian libpango-1.0-0: without it, ImportError or OSError)
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+        pdf_note = f"WeasyPrint could not lay it out ({type(exc).__name__}: {first})"
     st = doc["standing"]
     (folder / BADGE).write_text(badge_svg(
         scheme.id, scheme.version, st["reached"], bool(doc.get("reached_with_waivers")),

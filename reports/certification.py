@@ -66,7 +66,8 @@ def _evidence_view(ex: dict[str, Any]) -> dict[str, Any]:
         text = load_step(ex.get("data"))
     elif kind == "mqtt":
         data = ex.get("data") or {}
-        text = "\n".join(data.get("packets") or []).replace(" -> ", " → ").replace(" <- ", " ← ")
+        text = "\n".join(data.get("packets") or [])
+        text = text.replace(" -> ", " → ").replace(" <- ", " ← ")
     elif resp:
         headers = "".join(f"{k}: {v}\n" for k, v in (resp.get("headers") or {}).items())
         body = pretty_body(resp.get("body"))

@@ -91,6 +91,14 @@ def _parser() -> Parser:
                         "(Debian package) before pygeoapi as a TLS front; open-protocols adds "
                         "Mosquitto (Debian package) as the MQTT event channel, described by "
                         "the bundled AsyncAPI document")
+    d.add_argument("--scheme", default=None, choices=["oup-core"],
+                   help="certify every bundled platform against a certification scheme "
+                        "instead: pygeoapi behind nginx, Mosquitto with its AsyncAPI document "
+                        "and the labelled NGSI-LD reference fixture, in one target file; the "
+                        "signed certification goes to OUT/SCHEME/certification")
+    d.add_argument("--lang", choices=("en", "nl"), default="en",
+                   help="with --scheme: language of the readable report")
+    d.add_argument("--waivers", default=None, metavar="FILE", help="with --scheme: waivers")
 
     _pace_options(d)
 
@@ -420,6 +428,8 @@ class Progress:
 # -- demo --------------------------------------------------------------------------------------
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.scheme:
+        return demo_scheme(args)
     from .platforms import nginx, pygeoapi
     from .platforms.base import free_port
     from .target import Interface, TargetFile, TLSSettings, dump_target
@@ -468,6 +478,84 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return run(profile=args.profile, target=str(target_file), out=out / "report",
                    data_dirs=args.data_dir, in_flight=args.in_flight)
     finally:
+        for p in reversed(started):
+            p.stop()
+
+
+def demo_scheme(args: argparse.Namespace) -> int:
+    """oupcheck demo --scheme: every bundled platform started on 127.0.0.1, one target file
+    naming them all, and oupcheck certify with a signing key (made in OUT/keys when absent)."""
+    import requests
+
+    from .certificate import new_keys
+    from .certification import certify
+    from .platforms import certs, mosquitto, nginx, ngsild_fixture, pygeoapi
+    from .platforms.base import free_port
+    from .platforms.static import StaticFiles
+    from .resources import root_dir
+    from .target import Interface, TargetFile, TLSSettings, dump_target
+
+    env = os.environ.get("OUPCHECK_DATA_DIR")
+    data = ngsild_fixture.find_data_dir([Path(d) for d in args.data_dir] +
+                                        ([Path(env)] if env else []))
+    if data is None:
+        raise UsageError("the NGSI-LD fixture needs the NGSI-LD core @context and the Smart "
+                         "Data Models examples: give the folder holding ngsi-ld/ and "
+                         "smart-data-models/ (../shared/data)", field="--data-dir")
+    base = Path(args.out).resolve() / args.scheme
+    work = base / "platform"
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"oupcheck demo: starting pygeoapi behind nginx, Mosquitto with its AsyncAPI "
+          f"document and the NGSI-LD reference fixture (in-repo, labelled) in {work}",
+          file=sys.stderr)
+    started: list[Any] = []
+    ref = None
+    try:
+        https_port = free_port()
+        proc, url = pygeoapi.server(work, public_url=f"https://127.0.0.1:{https_port}")
+        started.append(proc.start())
+        ca = certs.make_ca(work)
+        front = nginx.NginxFront(nginx.GOOD, work, url, ca=ca, https_port=https_port)
+        started.append(front.start())
+        broker, mqtt_url = mosquitto.server(work / "mosquitto")
+        started.append(broker.start())
+        docs = StaticFiles(root_dir("fixtures") / "asyncapi")
+        started.append(docs.start())
+        ref = ngsild_fixture.ReferenceServer(data)
+        ngsild_fixture.seed(ref.url + "sound", [
+            ngsild_fixture.example(data, m) for m in ngsild_fixture.MODELS
+            if m not in ngsild_fixture.UPSTREAM_MISMATCH])
+    except (RuntimeError, OSError, requests.RequestException) as exc:
+        print(f"oupcheck: error: cannot start the demo platforms: {exc}", file=sys.stderr)
+        for p in reversed(started):
+            p.stop()
+        if ref is not None:
+            ref.stop()
+        return EXIT_UNDECIDED
+    try:
+        spec = TargetFile(
+            name="bundled platforms (pygeoapi behind nginx, Mosquitto, NGSI-LD reference "
+                 "fixture)", writes_allowed=True, plain_http_url=front.http_url,
+            tls=TLSSettings(ca_file=str(ca[0])),
+            interfaces=[Interface(kind="ogc-api-features", url=front.url),
+                        Interface(kind="mqtt", url=mqtt_url,
+                                  description=docs.url + "demo-events.yaml"),
+                        Interface(kind="ngsi-ld", url=ref.url + "sound/")])
+        target_file = base / "platforms.yaml"
+        target_file.write_text(dump_target(spec), encoding="utf-8")
+        key = base / "keys" / "oupcheck-signing.key"
+        if not key.is_file():
+            new_keys(key.parent)
+        print(f"oupcheck demo: platforms are up; certifying against {args.scheme} "
+              f"(target file {target_file})", file=sys.stderr)
+        code = certify(args.scheme, str(target_file), base / "certification",
+                       data_dirs=args.data_dir, waivers_file=args.waivers, lang=args.lang,
+                       key_file=str(key))
+        print(f"Verify: oupcheck verify {base / 'certification'} --key "
+              f"{key.with_suffix('.pub')}")
+        return code
+    finally:
+        ref.stop()
         for p in reversed(started):
             p.stop()
 
@@ -734,7 +822,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "discover": cmd_discover, "profiles": cmd_profiles,
             "validate": cmd_validate, "schemes": cmd_schemes, "certify": cmd_certify,
-            "earl": cmd_earl, "keys": cmd_keys, "verify": cmd_verify, "compare": cmd_compare, "lint": cmd_lint,
+            "earl": cmd_earl, "keys": cmd_keys, "verify": cmd_verify, "compare": cmd_compare,
+            "lint": cmd_lint,
             "schema": cmd_schema, "render": cmd_render,
             "export": cmd_export, "roundtrip": cmd_roundtrip, "load": cmd_load,
             "load-worker": cmd_load_worker,

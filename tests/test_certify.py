@@ -1,6 +1,7 @@
-"""oupcheck certify against the real pygeoapi the tests start (issue 14): every profile of the
+"""oupcheck certify against real platforms the test starts (issue 14): every profile of the
 scheme that applies runs in its own process, and certification.json says which level is
-reached, per pillar and why, with the first things to fix."""
+reached, per pillar and why, with the first things to fix; the readable report, the signed
+certificate and the waivers on top."""
 
 from __future__ import annotations
 
@@ -8,56 +9,17 @@ import json
 
 import pytest
 
-
 OGC = "http://www.opengis.net/spec/ogcapi-features-1/1.0/req/core/"
 
 
-@pytest.fixture
-def bundled(pygeoapi_url, mosquitto_url, shared_data, tmp_path):
-    """The bundled platforms, each started on 127.0.0.1: real pygeoapi behind a real nginx TLS
-    front (Debian), real Mosquitto (Debian) with its AsyncAPI document, and the labelled
-    reference NGSI-LD fixture (in-repo; no NGSI-LD broker installs here) seeded with the Smart
-    Data Models examples that validate. One target file names them all."""
-    from oupcheck.platforms import certs, nginx
-    from oupcheck.platforms.static import StaticFiles
-    from oupcheck.resources import root_dir
-
-    from .support import sdm
-    from .support.ngsi_fixture import ReferenceServer
-    ca = certs.make_ca(tmp_path)
-    front = nginx.NginxFront(nginx.GOOD, tmp_path, pygeoapi_url, ca=ca).start()
-    docs = StaticFiles(root_dir("fixtures") / "asyncapi").start()
-    ref = ReferenceServer(shared_data)
-    try:
-        sdm.seed(ref.url + "sound", [sdm.example(shared_data, m) for m in sdm.MODELS
-                                     if m != "AirQualityObserved"])
-        target = tmp_path / "platforms.yaml"
-        target.write_text(
-            "name: bundled platforms (pygeoapi behind nginx, Mosquitto, NGSI-LD reference "
-            "fixture)\n"
-            "writes_allowed: true\n"
-            f"plain_http_url: '{front.http_url}'\n"
-            f"tls: {{ca_file: '{ca[0]}'}}\n"
-            "interfaces:\n"
-            f"  - {{kind: ogc-api-features, url: '{front.url}'}}\n"
-            f"  - {{kind: mqtt, url: '{mosquitto_url}', description: "
-            f"'{docs.url}demo-events.yaml'}}\n"
-            f"  - {{kind: ngsi-ld, url: '{ref.url}sound/'}}\n")
-        yield target
-    finally:
-        ref.stop()
-        docs.stop()
-        front.stop()
-
-
 @pytest.mark.slow
-def test_certify_oup_core_on_the_bundled_platforms(oup, bundled, tmp_path):
-    """issue 14: oup-core on every bundled platform at once, with the report looked at in a
-    real browser and as PDF page images, signed and verified, with waivers."""
-    from oupcheck.certificate import new_keys
-
+def test_certify_oup_core_on_the_bundled_platforms(oup, shared_data, tmp_path):
+    """issue 14: oup-core on every bundled platform at once (oupcheck demo --scheme oup-core:
+    real pygeoapi behind a real nginx TLS front, real Mosquitto with its AsyncAPI document,
+    and the labelled NGSI-LD reference fixture seeded with the Smart Data Models examples that
+    validate, in one target file), with the report looked at in a real browser and as PDF
+    page images, signed and verified, with waivers."""
     from .support.readable import browser_problems, pdf_problems
-    key, pub = new_keys(tmp_path / "keys")
     waivers = tmp_path / "waivers.yaml"  # one failing row accepted for now, one long expired
     waivers.write_text("platform: bundled platforms\nwaivers:\n"
                        f"  - {{requirement: '{OGC}fc-numberReturned', expected: FAIL,\n"
@@ -66,9 +28,11 @@ def test_certify_oup_core_on_the_bundled_platforms(oup, bundled, tmp_path):
                        f"  - {{requirement: '{OGC}query-param-unknown', expected: FAIL,\n"
                        "     reason: was planned for 2020, accepted_by: CIO office,\n"
                        "     expires: 2020-12-31}\n")
-    out = tmp_path / "cert"
-    res = oup("certify", "--scheme", "oup-core", "--target", bundled, "--out", out,
-              "--waivers", waivers, "--sign-key", key, timeout=900)
+    res = oup("demo", "--scheme", "oup-core", "--out", tmp_path / "demo", "--waivers", waivers,
+              "--data-dir", shared_data, timeout=900)
+    out = tmp_path / "demo" / "oup-core" / "certification"
+    pub = tmp_path / "demo" / "oup-core" / "keys" / "oupcheck-signing.pub"
+    assert f"Verify: oupcheck verify {out} --key {pub}" in res.stdout, res.describe()
     doc = json.loads((out / "certification.json").read_text("utf-8"))
     pillars = {p["pillar"]: p for p in doc["pillars"]}
     print(res.stdout, json.dumps({p: v["outcome"] for p, v in pillars.items()}))

@@ -115,6 +115,7 @@ def view(cert: dict[str, Any], folder: Path, lang: str) -> dict[str, Any]:
     waived = {w["requirement"]: w for w in (cert.get("waivers") or {}).get("waived", [])}
     runs = []
     anchors: dict[tuple[str, str], str] = {}
+    failing: set[tuple[str, str]] = set()
     for n, run in enumerate(cert.get("runs") or [], 1):
         path = folder / run["report"]
         report = json.loads(path.read_text("utf-8"))
@@ -128,7 +129,11 @@ def view(cert: dict[str, Any], folder: Path, lang: str) -> dict[str, Any]:
             ids = row.get("evidence") or []
             shown = EXCHANGES_SHOWN.get(verdict, EXCHANGES_DEFAULT)
             anchor = f"r{n}-{slug(row['requirement'])}"
-            anchors.setdefault((run["pillar"], row["requirement"]), anchor)
+            key = (run["pillar"], row["requirement"])
+            if verdict == "FAIL" and key not in failing:  # a fix links to the run it FAILs in
+                failing.add(key)
+                anchors[key] = anchor
+            anchors.setdefault(key, anchor)
             rows.append({**row, **_row_text(row, lang, profile), "verdict": verdict,
                          "anchor": anchor,
                          "exchanges": [_evidence_view(evidence[i]) for i in ids[:shown]

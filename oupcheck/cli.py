@@ -427,49 +427,78 @@ class Progress:
 
 # -- demo --------------------------------------------------------------------------------------
 
+def start_bundled(work: Path, started: list[Any], *, tls: bool, mqtt: bool,
+                  port: int | None = None, ngsi_data: Path | None = None) -> dict[str, Any]:
+    """Start the bundled platforms on 127.0.0.1: pygeoapi (behind the good nginx TLS front
+    with ``tls``), Mosquitto with the AsyncAPI document (``mqtt``), and the labelled NGSI-LD
+    reference fixture seeded with the Smart Data Models examples (with ``ngsi_data``, the
+    folder holding them). Each is appended to ``started`` as it comes up, so the caller stops
+    them whatever fails. Returns the TargetFile fields that name them."""
+    from .platforms import nginx, pygeoapi
+    from .platforms.base import free_port
+    from .target import Interface, TLSSettings
+    fields: dict[str, Any] = {"interfaces": []}
+    https_port = free_port() if tls else None
+    proc, url = pygeoapi.server(work, port,
+                                public_url=f"https://127.0.0.1:{https_port}" if tls else None)
+    started.append(proc.start())
+    if tls:
+        front = nginx.NginxFront(nginx.GOOD, work, url, https_port=https_port)
+        started.append(front.start())
+        url = front.url
+        fields.update(tls=TLSSettings(ca_file=str(front.ca_file)),
+                      plain_http_url=front.http_url)
+    fields["interfaces"].append(Interface(kind="ogc-api-features", url=url))
+    if mqtt:
+        from .platforms import mosquitto
+        from .platforms.static import StaticFiles
+        from .resources import root_dir
+        broker, mqtt_url = mosquitto.server(work / "mosquitto")
+        started.append(broker.start())
+        docs = StaticFiles(root_dir("fixtures") / "asyncapi")
+        started.append(docs.start())
+        fields["interfaces"].append(Interface(kind="mqtt", url=mqtt_url,
+                                              description=docs.url + "demo-events.yaml"))
+    if ngsi_data is not None:
+        from .platforms import ngsild_fixture as fx
+        ref = fx.ReferenceServer(ngsi_data)
+        started.append(ref)
+        fx.seed(ref.url + "sound", [fx.example(ngsi_data, m) for m in fx.MODELS
+                                    if m not in fx.UPSTREAM_MISMATCH])
+        fields["interfaces"].append(Interface(kind="ngsi-ld", url=ref.url + "sound/"))
+    return fields
+
+
+def _start_or_report(work: Path, started: list[Any], **kw: Any) -> dict[str, Any] | None:
+    """start_bundled, or None after one error line with everything started stopped again."""
+    import requests
+    try:
+        return start_bundled(work, started, **kw)
+    except (RuntimeError, OSError, requests.RequestException) as exc:
+        print(f"oupcheck: error: cannot start the demo platform: {exc}", file=sys.stderr)
+        for p in reversed(started):
+            p.stop()
+        return None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.scheme:
         return demo_scheme(args)
-    from .platforms import nginx, pygeoapi
-    from .platforms.base import free_port
-    from .target import Interface, TargetFile, TLSSettings, dump_target
+    from .target import TargetFile, dump_target
 
     out = Path(args.out).resolve() / args.profile  # each demo profile has its own folder
     work = out / "platform"
     tls = args.profile not in ("ogc-api-features-1", "open-protocols")
+    mqtt = args.profile == "open-protocols"
     print(f"oupcheck demo: starting pygeoapi with the bundled Dutch city datasets in {work}"
           + (" behind an nginx TLS front" if tls else ""), file=sys.stderr)
-    started = []
-    try:
-        https_port = free_port() if tls else None
-        proc, url = pygeoapi.server(work, args.port or None,
-                                    public_url=f"https://127.0.0.1:{https_port}" if tls else None)
-        started.append(proc.start())
-        spec = TargetFile(name="bundled pygeoapi (demo)", interfaces=[
-            Interface(kind="ogc-api-features", url=url)])
-        if tls:
-            front = nginx.NginxFront(nginx.GOOD, work, url, https_port=https_port)
-            started.append(front.start())
-            spec = TargetFile(name="bundled pygeoapi behind nginx (demo)",
-                              interfaces=[Interface(kind="ogc-api-features", url=front.url)],
-                              tls=TLSSettings(ca_file=str(front.ca_file)),
-                              plain_http_url=front.http_url)
-        if args.profile == "open-protocols":
-            from .platforms import mosquitto
-            from .platforms.static import StaticFiles
-            from .resources import root_dir
-            broker, mqtt_url = mosquitto.server(work / "mosquitto")
-            started.append(broker.start())
-            docs = StaticFiles(root_dir("fixtures") / "asyncapi")
-            started.append(docs.start())
-            spec.name = "bundled pygeoapi and Mosquitto (demo)"
-            spec.interfaces.append(Interface(kind="mqtt", url=mqtt_url,
-                                             description=docs.url + "demo-events.yaml"))
-    except (RuntimeError, OSError) as exc:
-        print(f"oupcheck: error: cannot start the demo platform: {exc}", file=sys.stderr)
-        for p in reversed(started):
-            p.stop()
+    started: list[Any] = []
+    fields = _start_or_report(work, started, tls=tls, mqtt=mqtt, port=args.port or None)
+    if fields is None:
         return EXIT_UNDECIDED
+    name = ("bundled pygeoapi and Mosquitto (demo)" if mqtt else
+            "bundled pygeoapi behind nginx (demo)" if tls else "bundled pygeoapi (demo)")
+    spec = TargetFile(name=name, **fields)
     try:
         target_file = out / "target.yaml"
         target_file.write_text(dump_target(spec), encoding="utf-8")
@@ -485,19 +514,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def demo_scheme(args: argparse.Namespace) -> int:
     """oupcheck demo --scheme: every bundled platform started on 127.0.0.1, one target file
     naming them all, and oupcheck certify with a signing key (made in OUT/keys when absent)."""
-    import requests
-
     from .certificate import new_keys
     from .certification import certify
-    from .platforms import certs, mosquitto, nginx, ngsild_fixture, pygeoapi
-    from .platforms.base import free_port
-    from .platforms.static import StaticFiles
-    from .resources import root_dir
-    from .target import Interface, TargetFile, TLSSettings, dump_target
+    from .platforms.ngsild_fixture import find_data_dir
+    from .target import TargetFile, dump_target
 
     env = os.environ.get("OUPCHECK_DATA_DIR")
-    data = ngsild_fixture.find_data_dir([Path(d) for d in args.data_dir] +
-                                        ([Path(env)] if env else []))
+    data = find_data_dir([Path(d) for d in args.data_dir] + ([Path(env)] if env else []))
     if data is None:
         raise UsageError("the NGSI-LD fixture needs the NGSI-LD core @context and the Smart "
                          "Data Models examples: give the folder holding ngsi-ld/ and "
@@ -509,38 +532,12 @@ def demo_scheme(args: argparse.Namespace) -> int:
           f"document and the NGSI-LD reference fixture (in-repo, labelled) in {work}",
           file=sys.stderr)
     started: list[Any] = []
-    ref = None
-    try:
-        https_port = free_port()
-        proc, url = pygeoapi.server(work, public_url=f"https://127.0.0.1:{https_port}")
-        started.append(proc.start())
-        ca = certs.make_ca(work)
-        front = nginx.NginxFront(nginx.GOOD, work, url, ca=ca, https_port=https_port)
-        started.append(front.start())
-        broker, mqtt_url = mosquitto.server(work / "mosquitto")
-        started.append(broker.start())
-        docs = StaticFiles(root_dir("fixtures") / "asyncapi")
-        started.append(docs.start())
-        ref = ngsild_fixture.ReferenceServer(data)
-        ngsild_fixture.seed(ref.url + "sound", [
-            ngsild_fixture.example(data, m) for m in ngsild_fixture.MODELS
-            if m not in ngsild_fixture.UPSTREAM_MISMATCH])
-    except (RuntimeError, OSError, requests.RequestException) as exc:
-        print(f"oupcheck: error: cannot start the demo platforms: {exc}", file=sys.stderr)
-        for p in reversed(started):
-            p.stop()
-        if ref is not None:
-            ref.stop()
+    fields = _start_or_report(work, started, tls=True, mqtt=True, ngsi_data=data)
+    if fields is None:
         return EXIT_UNDECIDED
     try:
-        spec = TargetFile(
-            name="bundled platforms (pygeoapi behind nginx, Mosquitto, NGSI-LD reference "
-                 "fixture)", writes_allowed=True, plain_http_url=front.http_url,
-            tls=TLSSettings(ca_file=str(ca[0])),
-            interfaces=[Interface(kind="ogc-api-features", url=front.url),
-                        Interface(kind="mqtt", url=mqtt_url,
-                                  description=docs.url + "demo-events.yaml"),
-                        Interface(kind="ngsi-ld", url=ref.url + "sound/")])
+        spec = TargetFile(name="bundled platforms (pygeoapi behind nginx, Mosquitto, NGSI-LD "
+                               "reference fixture)", writes_allowed=True, **fields)
         target_file = base / "platforms.yaml"
         target_file.write_text(dump_target(spec), encoding="utf-8")
         key = base / "keys" / "oupcheck-signing.key"
@@ -555,7 +552,6 @@ def demo_scheme(args: argparse.Namespace) -> int:
               f"{key.with_suffix('.pub')}")
         return code
     finally:
-        ref.stop()
         for p in reversed(started):
             p.stop()
 

@@ -39,6 +39,7 @@ CERT_TYPE = "https://oupcheck.example/certificate/v1"
 
 
 def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks (export manifests use it too)."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -197,8 +198,7 @@ def verify(folder: Path, pub_file: str) -> list[str]:
                                                               entry["sha256"])]
     bundle = doc.get("evidence_bundle") or {}
     mpath = bundle.get("manifest", MANIFEST)
-    found = _digest(folder, mpath, bundle.get("sha256", ""))
-    problems += found
+    problems += _digest(folder, mpath, bundle.get("sha256", ""))
     if (folder / mpath).is_file():
         try:
             listed = {e["path"]: e for e in json.loads((folder / mpath).read_text("utf-8"))

@@ -32,6 +32,7 @@ from typing import Any, Iterator
 from urllib.parse import urljoin
 
 from . import __version__
+from .certificate import sha256_file
 from .errors import TransportError, printable
 from .evidence import EvidenceStore, Redactor
 from .http import BodyUnusable, EvidenceClient, json_at, json_type
@@ -130,20 +131,12 @@ class _Writers:
         for f in (self.ndjson, self.geojson, self.csv_file):
             if f:
                 f.close()
-        return {fmt: {"file": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)}
+        return {fmt: {"file": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
                 for fmt, p in self.paths.items()}
 
 
 def _cell(v: Any) -> Any:
     return json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Exporter:

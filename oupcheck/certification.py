@@ -108,6 +108,19 @@ def assess(scheme: Scheme, runs: dict[str, list[dict[str, Any]]], most: int = 5,
                       waivers=applied.model_dump() if applied is not None else None)
 
 
+def certification_doc(scheme: Scheme, a: Assessment, *, target: str, target_source: str,
+                      runs: list[dict[str, Any]], date: str | None = None) -> dict[str, Any]:
+    """certification.json's document: the assessment with what was run, on what, and when."""
+    from datetime import datetime, timezone
+
+    from . import __version__
+    return {"certification": "oupcheck", "suite_version": __version__,
+            "reached_with_waivers": a.standing.reached_with_waivers,
+            "date": date or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "target": target, "target_source": target_source,
+            "profiles": scheme.profile_versions, "runs": runs, **a.model_dump(mode="json")}
+
+
 # -- oupcheck certify: run the scheme's profiles against one target file -----------------
 HTTP_KINDS = ("http", "ogc-api-features", "ngsi-ld", "sensorthings")
 RUN_TIMEOUT_S = 3600
@@ -159,9 +172,7 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
     import shutil
     import subprocess
     import sys
-    from datetime import datetime, timezone
 
-    from . import __version__
     from .errors import UsageError
     from .report import staging_dir
     from .scheme import load_scheme
@@ -216,11 +227,8 @@ def certify(scheme_ref: str, target_ref: str, out: Path, *, quiet: bool = False,
                          "report": str(Path("runs") / folder.name / "report.json"),
                          "outcome": report["summary"]["outcome"]})
         a = assess(scheme, reports, absent=absent, waivers=waivers)
-        doc = {"certification": "oupcheck", "suite_version": __version__,
-               "reached_with_waivers": a.standing.reached_with_waivers,
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "target": target.spec.name, "target_source": target.source,
-               "profiles": scheme.profile_versions, "runs": done, **a.model_dump(mode="json")}
+        doc = certification_doc(scheme, a, target=target.spec.name,
+                                target_source=target.source, runs=done)
         (staging / "certification.json").write_text(
             json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         pdf_note = finish(staging, doc, scheme, profile_paths, lang, key_file)

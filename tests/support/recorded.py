@@ -27,8 +27,7 @@ def certification_folder(folder: Path, scheme_id: str, runs: dict[str, list[str]
     certificate). ``runs``: pillar -> recording names. Returns certification.json's document."""
     import gzip
 
-    from oupcheck import __version__
-    from oupcheck.certification import assess, finish
+    from oupcheck.certification import assess, certification_doc, finish
     from oupcheck.scheme import load_scheme
     scheme = load_scheme(scheme_id)
     reports: dict[str, list[dict]] = {}
@@ -49,10 +48,8 @@ def certification_folder(folder: Path, scheme_id: str, runs: dict[str, list[str]
                          "report": f"runs/{d.name}/report.json",
                          "outcome": r["summary"]["outcome"]})
     a = assess(scheme, reports)
-    doc = {"certification": "oupcheck", "suite_version": __version__,
-           "reached_with_waivers": a.standing.reached_with_waivers,
-           "date": "2026-12-03T12:00:00+00:00", "target": target, "target_source": "recorded",
-           "profiles": scheme.profile_versions, "runs": done, **a.model_dump(mode="json")}
+    doc = certification_doc(scheme, a, target=target, target_source="recorded", runs=done,
+                            date="2026-12-03T12:00:00+00:00")
     (folder / "certification.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1)
                                                + "\n", encoding="utf-8")
     finish(folder, doc, scheme, None, lang, key_file)

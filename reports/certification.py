@@ -114,8 +114,8 @@ def view(cert: dict[str, Any], folder: Path, lang: str) -> dict[str, Any]:
     words = catalogue(lang)
     waived = {w["requirement"]: w for w in (cert.get("waivers") or {}).get("waived", [])}
     runs = []
-    anchors: dict[tuple[str, str], str] = {}
-    failing: set[tuple[str, str]] = set()
+    # (pillar, requirement) -> the row a fix links to: where it FAILs, else the first
+    linked: dict[tuple[str, str], dict[str, Any]] = {}
     for n, run in enumerate(cert.get("runs") or [], 1):
         path = folder / run["report"]
         report = json.loads(path.read_text("utf-8"))
@@ -128,33 +128,26 @@ def view(cert: dict[str, Any], folder: Path, lang: str) -> dict[str, Any]:
                 verdict = "WAIVED"
             ids = row.get("evidence") or []
             shown = EXCHANGES_SHOWN.get(verdict, EXCHANGES_DEFAULT)
-            anchor = f"r{n}-{slug(row['requirement'])}"
-            key = (run["pillar"], row["requirement"])
-            if verdict == "FAIL" and key not in failing:  # a fix links to the run it FAILs in
-                failing.add(key)
-                anchors[key] = anchor
-            anchors.setdefault(key, anchor)
-            rows.append({**row, **_row_text(row, lang, profile), "verdict": verdict,
-                         "anchor": anchor,
+            shown_row = {**row, **_row_text(row, lang, profile), "verdict": verdict,
+                         "anchor": f"r{n}-{slug(row['requirement'])}",
                          "exchanges": [_evidence_view(evidence[i]) for i in ids[:shown]
                                        if i in evidence],
                          "more": max(0, len(ids) - shown),
                          "evidence_file": f"{Path(run['report']).parent.as_posix()}/"
-                                          "evidence.jsonl"})
+                                          "evidence.jsonl"}
+            rows.append(shown_row)
+            key = (run["pillar"], row["requirement"])
+            if key not in linked or (verdict == "FAIL" and linked[key]["verdict"] != "FAIL"):
+                linked[key] = shown_row
         runs.append({**run, "n": n, "anchor": f"run-{n}", "rows": rows,
                      "title": report["run"].get("profile"),
                      "version": report["run"].get("profile_version"),
                      "summary": report["summary"]})
-    titles = {}
-    for r in runs:
-        for row in r["rows"]:
-            titles.setdefault((r["pillar"], row["requirement"]), row)
     fixes = []
     for f in cert.get("fixes") or []:
-        row = titles.get((f["pillar"], f["requirement"]), {})
+        row = linked.get((f["pillar"], f["requirement"]), {})
         fixes.append({**f, "title": row.get("title", f["requirement"]),
-                      "next_step": row.get("next_step"),
-                      "anchor": anchors.get((f["pillar"], f["requirement"]))})
+                      "next_step": row.get("next_step"), "anchor": row.get("anchor")})
     pillars = []
     for p in cert["pillars"]:
         pillars.append({**p, "anchor": f"pillar-{p['pillar']}",
